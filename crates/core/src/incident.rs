@@ -431,8 +431,10 @@ impl Incident {
         if let Some(tags) = &patch.tags {
             check_tags(&mut errors, tags);
         }
-        for (field, text) in [("workaround", &patch.workaround), ("root_cause", &patch.root_cause)]
-        {
+        for (field, text) in [
+            ("workaround", &patch.workaround),
+            ("root_cause", &patch.root_cause),
+        ] {
             if let Some(Some(t)) = text {
                 check_text(&mut errors, field, t, false);
             }
@@ -657,7 +659,9 @@ impl Incident {
         self.status = to;
         self.touch(at);
         let mut event = self.event(at, ctx, EventKind::Transition, changes);
-        event.body = req.reason.filter(|_| to == Status::InProgress && from == Status::Resolved);
+        event.body = req
+            .reason
+            .filter(|_| to == Status::InProgress && from == Status::Resolved);
         Ok(event)
     }
 
@@ -695,7 +699,13 @@ impl Incident {
     }
 
     /// Notes on this incident that another one was linked to it (e.g. a follow-up was opened).
-    pub fn link(&mut self, ctx: &CommandContext<'_>, relation: &str, other: Uuid, note: String) -> Event {
+    pub fn link(
+        &mut self,
+        ctx: &CommandContext<'_>,
+        relation: &str,
+        other: Uuid,
+        note: String,
+    ) -> Event {
         let at = self.event_time(ctx.now);
         self.touch(at);
         let mut event = self.event(

@@ -7,7 +7,9 @@ use crate::error::ValidationErrors;
 macro_rules! level_newtype {
     ($name:ident, $what:literal) => {
         #[doc = concat!("The ", $what, " of an incident: 1 high, 2 medium, 3 low.")]
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[derive(
+            Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+        )]
         #[serde(try_from = "i64", into = "i64")]
         pub struct $name(u8);
 
@@ -68,7 +70,9 @@ impl Priority {
         let digits = t.strip_prefix('P').or_else(|| t.strip_prefix('p'));
         match digits.and_then(|d| d.parse::<i64>().ok()) {
             Some(n) if (1..=5).contains(&n) => Ok(Self(n as u8)),
-            _ => Err(format!("priority must be one of P1, P2, P3, P4, P5, got {s:?}")),
+            _ => Err(format!(
+                "priority must be one of P1, P2, P3, P4, P5, got {s:?}"
+            )),
         }
     }
     pub fn label(self) -> &'static str {
@@ -186,7 +190,8 @@ mod tests {
             .unwrap_err();
         let fields: Vec<_> = err.0.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, ["priority.matrix[1][1]", "priority.matrix[2][2]"]);
-        let m = PriorityMatrix::from_levels(&[vec![1, 1, 2], vec![1, 2, 3], vec![2, 3, 4]]).unwrap();
+        let m =
+            PriorityMatrix::from_levels(&[vec![1, 1, 2], vec![1, 2, 3], vec![2, 3, 4]]).unwrap();
         assert_eq!(
             m.priority(Impact::new(1).unwrap(), Urgency::new(2).unwrap()),
             Priority::P1

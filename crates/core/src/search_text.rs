@@ -5,11 +5,14 @@
 
 use rust_stemmers::{Algorithm, Stemmer};
 
+/// Longer "words" (hashes, base64 blobs) are not indexed.
+pub const MAX_TOKEN_BYTES: usize = 100;
+
 /// Stemmed tokens of a text, in order.
 pub fn tokens(text: &str) -> Vec<String> {
     let stemmer = Stemmer::create(Algorithm::English);
     text.split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
+        .filter(|w| !w.is_empty() && w.len() <= MAX_TOKEN_BYTES)
         .map(|w| stemmer.stem(&w.to_lowercase()).into_owned())
         .collect()
 }
@@ -55,19 +58,23 @@ mod tests {
 
     #[test]
     fn stems_and_lowercases() {
-        assert_eq!(tokens("Databases FAILING, connection-refused!"), [
-            "databas", "fail", "connect", "refus"
-        ]);
+        assert_eq!(
+            tokens("Databases FAILING, connection-refused!"),
+            ["databas", "fail", "connect", "refus"]
+        );
     }
 
     #[test]
     fn parses_words_and_phrases() {
         let t = parse_query(r#"printer "out of paper" jammed"#).unwrap();
-        assert_eq!(t, vec![
-            Term::Word("printer".into()),
-            Term::Phrase(vec!["out".into(), "of".into(), "paper".into()]),
-            Term::Word("jam".into()),
-        ]);
+        assert_eq!(
+            t,
+            vec![
+                Term::Word("printer".into()),
+                Term::Phrase(vec!["out".into(), "of".into(), "paper".into()]),
+                Term::Word("jam".into()),
+            ]
+        );
         assert!(parse_query("  !!! \"\" ").is_none());
     }
 }

@@ -144,6 +144,10 @@ mod tests {
             HoldReason::parse("awaiting_vendor").unwrap(),
             HoldReason::AwaitingVendor
         );
-        assert!(CancelReason::parse("bored").unwrap_err().contains("duplicate"));
+        assert!(
+            CancelReason::parse("bored")
+                .unwrap_err()
+                .contains("duplicate")
+        );
     }
 }

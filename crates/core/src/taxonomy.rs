@@ -3,13 +3,58 @@
 
 /// Default categories and their subcategories.
 pub const DEFAULT_CATEGORIES: &[(&str, &[&str])] = &[
-    ("hardware", &["server", "laptop", "desktop", "printer", "storage", "peripheral"]),
-    ("software", &["application", "operating_system", "license", "update"]),
-    ("network", &["connectivity", "dns", "vpn", "wifi", "firewall", "load_balancer"]),
-    ("database", &["availability", "performance", "replication", "backup"]),
-    ("security", &["malware", "phishing", "unauthorized_access", "vulnerability"]),
-    ("access", &["password_reset", "account_locked", "permissions", "new_account"]),
-    ("configuration", &["misconfiguration", "certificate", "deployment"]),
+    (
+        "hardware",
+        &[
+            "server",
+            "laptop",
+            "desktop",
+            "printer",
+            "storage",
+            "peripheral",
+        ],
+    ),
+    (
+        "software",
+        &["application", "operating_system", "license", "update"],
+    ),
+    (
+        "network",
+        &[
+            "connectivity",
+            "dns",
+            "vpn",
+            "wifi",
+            "firewall",
+            "load_balancer",
+        ],
+    ),
+    (
+        "database",
+        &["availability", "performance", "replication", "backup"],
+    ),
+    (
+        "security",
+        &[
+            "malware",
+            "phishing",
+            "unauthorized_access",
+            "vulnerability",
+        ],
+    ),
+    (
+        "access",
+        &[
+            "password_reset",
+            "account_locked",
+            "permissions",
+            "new_account",
+        ],
+    ),
+    (
+        "configuration",
+        &["misconfiguration", "certificate", "deployment"],
+    ),
     ("monitoring", &["alert", "heartbeat"]),
     ("inquiry", &["how_to", "information"]),
 ];

@@ -1,1 +1,163 @@
-//! placeholder
+//! Mayday's storage port: the [`Store`] trait the application talks to, and the records and
+//! queries it speaks in. Each engine (SQLite, PostgreSQL) implements it in its own crate; the SQL
+//! both engines share lives in `sql/common.rs`, compiled into each engine crate once.
+
+mod entity;
+mod query;
+
+pub use entity::{
+    EntityKind, Service, Team, Template, User, decode_entity, encode_entity, name_key,
+};
+pub use query::{Cursor, IncidentPage, IncidentQuery, SearchScope, SortField};
+
+use async_trait::async_trait;
+use mayday_core::Incident;
+use mayday_core::clock::Millis;
+use mayday_core::timeline::Event;
+use serde_json::Value;
+use uuid::Uuid;
+
+/// What can go wrong in the store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The record changed since it was read (optimistic concurrency).
+    #[error("the record was changed by someone else (expected version {expected})")]
+    Conflict { expected: i64 },
+    /// A unique name is taken.
+    #[error("{kind} {name:?} already exists")]
+    Duplicate { kind: String, name: String },
+    /// The record does not exist.
+    #[error("not found")]
+    NotFound,
+    /// The engine failed (connection, I/O, corrupt data).
+    #[error("storage failure: {0}")]
+    Backend(String),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// A generic named record (user, team, service, template, category, resolution code) as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Entity {
+    pub kind: EntityKind,
+    pub id: Uuid,
+    pub name: String,
+    pub version: i64,
+    pub doc: Value,
+    pub created_at: Millis,
+    pub updated_at: Millis,
+}
+
+/// How to find one incident.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IncidentRef {
+    Id(Uuid),
+    Number(i64),
+}
+
+/// A write to an existing incident: its new state and the events that explain it.
+#[derive(Debug, Clone)]
+pub struct IncidentWrite {
+    /// The incident as it is after the change; its `version` is written as given.
+    pub incident: Incident,
+    /// The version the change was computed from; the write fails if the stored one differs.
+    pub expected_version: i64,
+    pub events: Vec<Event>,
+}
+
+/// An API token as listed (the secret itself is never stored, only its hash).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ApiToken {
+    pub id: Uuid,
+    pub user_id: Uuid,
+    pub name: String,
+    pub created_at: Millis,
+    pub expires_at: Option<Millis>,
+    pub last_used_at: Option<Millis>,
+}
+
+/// The outcome of claiming an idempotency key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IdempotencyClaim {
+    /// First use: go ahead, then call `idempotency_complete`.
+    Fresh,
+    /// Done before with the same request: answer this again.
+    Replay { status: u16, body: String },
+    /// Used before with a different request body.
+    Mismatch,
+    /// The first request with this key is still being processed.
+    InFlight,
+}
+
+/// Facts about the engine for the status endpoint and the start-up log.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct StoreInfo {
+    pub engine: &'static str,
+    /// Durability and tuning settings as the engine reports them (name → value).
+    pub settings: Vec<(String, String)>,
+}
+
+/// The storage port. Every mutating method is one transaction.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    async fn info(&self) -> StoreResult<StoreInfo>;
+
+    // --- incidents ---
+    /// Inserts a new incident with its events, assigning its number; optionally applies
+    /// `also` (e.g. a note on a linked incident) in the same transaction.
+    async fn create_incident(
+        &self,
+        incident: Incident,
+        events: Vec<Event>,
+        also: Option<IncidentWrite>,
+    ) -> StoreResult<Incident>;
+    /// Writes a changed incident and its events if its version is still `expected_version`.
+    async fn update_incident(&self, write: IncidentWrite) -> StoreResult<()>;
+    async fn get_incident(&self, r: IncidentRef) -> StoreResult<Option<Incident>>;
+    async fn list_incidents(&self, q: &IncidentQuery) -> StoreResult<IncidentPage>;
+    /// The incident's events in order; work notes only when asked for.
+    async fn timeline(&self, incident_id: Uuid, with_work_notes: bool) -> StoreResult<Vec<Event>>;
+    /// Whether any incident refers to this team, user or service.
+    async fn incident_refers_to(&self, kind: EntityKind, id: Uuid) -> StoreResult<bool>;
+
+    // --- named records ---
+    async fn insert_entity(&self, e: &Entity) -> StoreResult<()>;
+    /// Replaces the record if its version is still `expected_version` (the new one is `e.version`).
+    async fn update_entity(&self, e: &Entity, expected_version: i64) -> StoreResult<()>;
+    async fn delete_entity(&self, kind: EntityKind, id: Uuid) -> StoreResult<bool>;
+    async fn get_entity(&self, kind: EntityKind, id: Uuid) -> StoreResult<Option<Entity>>;
+    async fn get_entity_by_name(&self, kind: EntityKind, name: &str)
+    -> StoreResult<Option<Entity>>;
+    async fn list_entities(&self, kind: EntityKind) -> StoreResult<Vec<Entity>>;
+    async fn count_entities(&self, kind: EntityKind) -> StoreResult<i64>;
+
+    // --- credentials ---
+    async fn set_password_hash(&self, user_id: Uuid, hash: &str, at: Millis) -> StoreResult<()>;
+    async fn password_hash(&self, user_id: Uuid) -> StoreResult<Option<String>>;
+    async fn insert_token(&self, token: &ApiToken, token_hash: &str) -> StoreResult<()>;
+    /// Finds a token by its hash and records `now` as its last use.
+    async fn use_token(&self, token_hash: &str, now: Millis) -> StoreResult<Option<ApiToken>>;
+    async fn list_tokens(&self, user_id: Uuid) -> StoreResult<Vec<ApiToken>>;
+    async fn delete_token(&self, user_id: Uuid, token_id: Uuid) -> StoreResult<bool>;
+
+    // --- idempotency ---
+    /// Claims `key` for `scope` (the caller); entries older than `expire_before` are forgotten.
+    async fn idempotency_claim(
+        &self,
+        scope: &str,
+        key: &str,
+        request_hash: &str,
+        now: Millis,
+        expire_before: Millis,
+    ) -> StoreResult<IdempotencyClaim>;
+    /// Records the answer given to a claimed key.
+    async fn idempotency_complete(
+        &self,
+        scope: &str,
+        key: &str,
+        status: u16,
+        body: &str,
+    ) -> StoreResult<()>;
+    /// Releases a claim whose request failed before it could be answered.
+    async fn idempotency_release(&self, scope: &str, key: &str) -> StoreResult<()>;
+}

@@ -7,8 +7,20 @@ use proptest::prelude::*;
 
 /// The table from the specification, literally.
 const TABLE: &[(&str, &[&str])] = &[
-    ("new", &["acknowledged", "in_progress", "on_hold", "resolved", "canceled"]),
-    ("acknowledged", &["in_progress", "on_hold", "resolved", "canceled"]),
+    (
+        "new",
+        &[
+            "acknowledged",
+            "in_progress",
+            "on_hold",
+            "resolved",
+            "canceled",
+        ],
+    ),
+    (
+        "acknowledged",
+        &["in_progress", "on_hold", "resolved", "canceled"],
+    ),
     ("in_progress", &["on_hold", "resolved", "canceled"]),
     ("on_hold", &["in_progress", "resolved", "canceled"]),
     ("resolved", &["in_progress", "closed"]),
@@ -24,7 +36,10 @@ fn allowed(from: &str, to: &str) -> bool {
 }
 
 fn codes() -> Vec<String> {
-    DEFAULT_RESOLUTION_CODES.iter().map(|s| s.to_string()).collect()
+    DEFAULT_RESOLUTION_CODES
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
 }
 
 fn ctx<'a>(now: Millis, matrix: &'a PriorityMatrix, codes: &'a [String]) -> CommandContext<'a> {
@@ -87,14 +102,20 @@ fn open_reports_every_missing_mandatory_field() {
         panic!("expected validation error")
     };
     let fields: Vec<_> = v.0.iter().map(|e| e.field.as_str()).collect();
-    assert_eq!(fields, ["title", "reporter", "impact", "urgency", "category"]);
+    assert_eq!(
+        fields,
+        ["title", "reporter", "impact", "urgency", "category"]
+    );
 }
 
 #[test]
 fn open_computes_priority_and_times() {
     let i = opened(5_000);
     assert_eq!(i.priority.to_string(), "P4");
-    assert_eq!((i.started_at, i.detected_at, i.reported_at), (5_000, 5_000, 5_000));
+    assert_eq!(
+        (i.started_at, i.detected_at, i.reported_at),
+        (5_000, 5_000, 5_000)
+    );
     assert_eq!(i.status, Status::New);
 }
 
@@ -181,7 +202,9 @@ fn times_never_run_backwards() {
     let c = codes();
     let mut i = opened(10_000);
     // A node whose clock is behind acknowledges: the time is clamped.
-    let ev = i.transition(request(Status::Acknowledged), &ctx(9_000, &m, &c)).unwrap();
+    let ev = i
+        .transition(request(Status::Acknowledged), &ctx(9_000, &m, &c))
+        .unwrap();
     assert_eq!(ev.at, 10_000);
     assert_eq!(i.acknowledged_at, Some(10_000));
 }

@@ -1,0 +1,114 @@
+//! What PostgreSQL does differently: full-text search over `tsvector` columns. The application
+//! hands over already stemmed tokens, written as `tsvector`/`tsquery` literals so that
+//! PostgreSQL's own parser and dictionaries never change them: both engines match the same set.
+
+use std::collections::BTreeMap;
+
+use mayday_core::search_text::Term;
+use mayday_store::{SearchScope, StoreInfo, StoreResult};
+use sqlx::{Pool, Row};
+
+use super::Db;
+use super::common::{backend, term_tokens};
+
+/// Largest position PostgreSQL keeps, and most positions per lexeme.
+const MAX_POSITION: usize = 16_383;
+const MAX_POSITIONS_PER_LEXEME: usize = 255;
+
+fn quote(token: &str) -> String {
+    format!("'{}'", token.replace('\\', "\\\\").replace('\'', "''"))
+}
+
+/// A `tsvector` literal of space-separated tokens, with positions for phrase matching.
+fn tsvector_literal(tokens: &str) -> String {
+    let mut positions: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for (i, tok) in tokens.split(' ').filter(|t| !t.is_empty()).enumerate() {
+        let list = positions.entry(tok).or_default();
+        if list.len() < MAX_POSITIONS_PER_LEXEME {
+            list.push((i + 1).min(MAX_POSITION));
+        }
+    }
+    positions
+        .into_iter()
+        .map(|(tok, pos)| {
+            let mut pos = pos;
+            pos.dedup();
+            let list: Vec<String> = pos.iter().map(usize::to_string).collect();
+            format!("{}:{}", quote(tok), list.join(","))
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+pub(crate) async fn write_search_index(
+    tx: &mut sqlx::Transaction<'static, Db>,
+    number: i64,
+    public_tokens: &str,
+    all_tokens: &str,
+    _created: bool,
+) -> StoreResult<()> {
+    sqlx::query(
+        "UPDATE incidents SET search_public = $2::tsvector, search_all = $3::tsvector WHERE number = $1",
+    )
+    .bind(number)
+    .bind(tsvector_literal(public_tokens))
+    .bind(tsvector_literal(all_tokens))
+    .execute(&mut **tx)
+    .await
+    .map_err(backend)?;
+    Ok(())
+}
+
+/// The WHERE condition matching parameter `$p` (from [`match_expression`]).
+pub(crate) fn match_condition(scope: SearchScope, p: usize) -> String {
+    let column = match scope {
+        SearchScope::Public => "search_public",
+        SearchScope::All => "search_all",
+    };
+    format!("{column} @@ ${p}::tsquery")
+}
+
+/// A `tsquery` literal: every term; a phrase's words follow each other.
+pub(crate) fn match_expression(terms: &[Term], _scope: SearchScope) -> String {
+    term_tokens(terms)
+        .map(|toks| {
+            let words: Vec<String> = toks.iter().map(|t| quote(t)).collect();
+            format!("({})", words.join(" <-> "))
+        })
+        .collect::<Vec<_>>()
+        .join(" & ")
+}
+
+pub(crate) async fn info(pool: &Pool<Db>) -> StoreResult<StoreInfo> {
+    let mut settings = Vec::new();
+    for name in [
+        "fsync",
+        "synchronous_commit",
+        "full_page_writes",
+        "server_version",
+    ] {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!("SHOW {name}")))
+            .fetch_one(pool)
+            .await
+            .map_err(backend)?;
+        settings.push((
+            name.to_string(),
+            row.try_get::<String, _>(0).map_err(backend)?,
+        ));
+    }
+    Ok(StoreInfo {
+        engine: "postgres",
+        settings,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tsvector_literal_keeps_positions() {
+        assert_eq!(tsvector_literal("disk full disk"), "'disk':1,3 'full':2");
+        assert_eq!(tsvector_literal(""), "");
+    }
+}

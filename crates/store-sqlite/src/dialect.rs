@@ -1,0 +1,82 @@
+//! What SQLite does differently: full-text search through an FTS5 table, and its settings report.
+
+use mayday_core::search_text::Term;
+use mayday_store::{SearchScope, StoreInfo, StoreResult};
+use sqlx::{Pool, Row};
+
+use super::Db;
+use super::common::{backend, term_tokens};
+
+pub(crate) async fn write_search_index(
+    tx: &mut sqlx::Transaction<'static, Db>,
+    number: i64,
+    public_tokens: &str,
+    all_tokens: &str,
+    created: bool,
+) -> StoreResult<()> {
+    if !created {
+        sqlx::query("DELETE FROM incident_search WHERE rowid = $1")
+            .bind(number)
+            .execute(&mut **tx)
+            .await
+            .map_err(backend)?;
+    }
+    sqlx::query("INSERT INTO incident_search (rowid, public_text, all_text) VALUES ($1, $2, $3)")
+        .bind(number)
+        .bind(public_tokens)
+        .bind(all_tokens)
+        .execute(&mut **tx)
+        .await
+        .map_err(backend)?;
+    Ok(())
+}
+
+/// The WHERE condition matching parameter `$p` (from [`match_expression`]).
+pub(crate) fn match_condition(_scope: SearchScope, p: usize) -> String {
+    format!("number IN (SELECT rowid FROM incident_search WHERE incident_search MATCH ${p})")
+}
+
+/// An FTS5 query: every term, as a quoted phrase, in the scope's column.
+pub(crate) fn match_expression(terms: &[Term], scope: SearchScope) -> String {
+    let column = match scope {
+        SearchScope::Public => "public_text",
+        SearchScope::All => "all_text",
+    };
+    term_tokens(terms)
+        .map(|toks| format!("{column} : \"{}\"", toks.join(" ").replace('"', "")))
+        .collect::<Vec<_>>()
+        .join(" AND ")
+}
+
+pub(crate) async fn info(pool: &Pool<Db>) -> StoreResult<StoreInfo> {
+    let mut settings = Vec::new();
+    for pragma in ["journal_mode", "synchronous", "busy_timeout"] {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!("PRAGMA {pragma}")))
+            .fetch_one(pool)
+            .await
+            .map_err(backend)?;
+        let value = row
+            .try_get::<String, _>(0)
+            .or_else(|_| row.try_get::<i64, _>(0).map(|v| v.to_string()))
+            .map_err(backend)?;
+        let value = match (pragma, value.as_str()) {
+            ("synchronous", "0") => "off".to_string(),
+            ("synchronous", "1") => "normal".to_string(),
+            ("synchronous", "2") => "full".to_string(),
+            ("synchronous", "3") => "extra".to_string(),
+            _ => value,
+        };
+        settings.push((pragma.to_string(), value));
+    }
+    let version: String = sqlx::query("SELECT sqlite_version()")
+        .fetch_one(pool)
+        .await
+        .map_err(backend)?
+        .try_get(0)
+        .map_err(backend)?;
+    settings.push(("sqlite_version".into(), version));
+    Ok(StoreInfo {
+        engine: "sqlite",
+        settings,
+    })
+}

@@ -1,0 +1,121 @@
+//! Typed views of the named records kept in the generic entity table.
+
+use mayday_core::Role;
+use serde::{Deserialize, Serialize, de::DeserializeOwned};
+use serde_json::Value;
+use uuid::Uuid;
+
+use crate::{Entity, StoreError};
+
+/// Which kind of named record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EntityKind {
+    User,
+    Team,
+    Service,
+    Template,
+    Category,
+    ResolutionCode,
+}
+
+impl EntityKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EntityKind::User => "user",
+            EntityKind::Team => "team",
+            EntityKind::Service => "service",
+            EntityKind::Template => "template",
+            EntityKind::Category => "category",
+            EntityKind::ResolutionCode => "resolution_code",
+        }
+    }
+}
+
+/// The key names are unique by: case-insensitive.
+pub fn name_key(name: &str) -> String {
+    name.trim().to_lowercase()
+}
+
+/// A person who uses Mayday.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct User {
+    #[serde(skip)]
+    pub id: Uuid,
+    #[serde(skip)]
+    pub username: String,
+    pub display_name: String,
+    pub email: Option<String>,
+    pub time_zone: String,
+    pub role: Role,
+    pub active: bool,
+}
+
+/// A group of people that incidents are assigned to.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Team {
+    #[serde(skip)]
+    pub id: Uuid,
+    #[serde(skip)]
+    pub name: String,
+    pub description: String,
+    pub members: Vec<Uuid>,
+}
+
+/// Something that breaks.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Service {
+    #[serde(skip)]
+    pub id: Uuid,
+    #[serde(skip)]
+    pub name: String,
+    pub description: String,
+    pub owner_team_id: Option<Uuid>,
+    /// Criticality: 1 most critical .. 3.
+    pub tier: u8,
+}
+
+/// A named set of fields that pre-fill a new incident.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Template {
+    #[serde(skip)]
+    pub id: Uuid,
+    #[serde(skip)]
+    pub name: String,
+    pub description: String,
+    /// Incident fields as the create request spells them.
+    pub fields: serde_json::Map<String, Value>,
+}
+
+/// Builds the typed record from a stored entity (id and name come from the entity's columns).
+pub fn decode_entity<T: DeserializeOwned + Named>(e: &Entity) -> Result<T, StoreError> {
+    let mut t: T = serde_json::from_value(e.doc.clone()).map_err(|err| {
+        StoreError::Backend(format!("corrupt {} {}: {err}", e.kind.as_str(), e.id))
+    })?;
+    t.set_identity(e.id, e.name.clone());
+    Ok(t)
+}
+
+/// The JSON document stored for a typed record.
+pub fn encode_entity<T: Serialize>(t: &T) -> Value {
+    serde_json::to_value(t).unwrap_or(Value::Null)
+}
+
+/// Records whose id and name live in the entity's columns.
+pub trait Named {
+    fn set_identity(&mut self, id: Uuid, name: String);
+}
+
+macro_rules! named {
+    ($t:ty, $name:ident) => {
+        impl Named for $t {
+            fn set_identity(&mut self, id: Uuid, name: String) {
+                self.id = id;
+                self.$name = name;
+            }
+        }
+    };
+}
+named!(User, username);
+named!(Team, name);
+named!(Service, name);
+named!(Template, name);
