@@ -1,1 +1,32 @@
-//! placeholder
+//! Mayday's server: application services, the HTTP API and start-up (store selection,
+//! migrations, first-start seeding and bootstrap). The `mayday` binary calls [`launch`] with a
+//! bound listener, so tests start the whole app on port 0.
+
+pub mod api;
+pub mod auth;
+pub mod clock;
+pub mod error;
+pub mod input;
+pub mod services;
+pub mod setup;
+
+use std::sync::Arc;
+
+use mayday_core::{Clock, PriorityMatrix};
+use mayday_store::Store;
+
+pub use setup::{DatabaseConfig, launch, open_store};
+
+/// Settings the application services read.
+#[derive(Debug, Clone, Default)]
+pub struct Settings {
+    pub priority_matrix: PriorityMatrix,
+}
+
+/// What every request handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Arc<dyn Store>,
+    pub clock: Arc<dyn Clock>,
+    pub settings: Arc<Settings>,
+}

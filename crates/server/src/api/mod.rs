@@ -1,0 +1,135 @@
+//! The HTTP API: routes, request body handling, ETags, idempotency and the OpenAPI document.
+//! A request flows: tracing and size limit → authentication (protected routes) → idempotency
+//! (POSTs with `Idempotency-Key`) → handler → application service → store.
+
+pub mod cursor;
+pub mod directory;
+pub mod idempotency;
+pub mod incidents;
+pub mod openapi;
+pub mod view;
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Request};
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router, middleware};
+use serde_json::Value;
+
+use crate::error::{ApiError, ApiResult};
+use crate::input::Input;
+use crate::{AppState, auth};
+
+/// Largest body Mayday's own resources accept.
+pub const MAX_BODY: usize = 1024 * 1024;
+
+/// All routes, with their middleware, bound to `state`.
+pub fn router(state: AppState) -> Router {
+    let protected = Router::new()
+        .merge(incidents::routes())
+        .merge(directory::routes())
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            idempotency::middleware,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::authenticate,
+        ));
+    Router::new()
+        .route("/healthz", get(health))
+        .route("/api/v1/openapi.json", get(openapi::document))
+        .merge(protected)
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
+        .with_state(state)
+}
+
+async fn health() -> Json<Value> {
+    Json(serde_json::json!({"status": "ok"}))
+}
+
+async fn not_found() -> ApiError {
+    ApiError::NotFound("no such route".into())
+}
+
+async fn method_not_allowed() -> Response {
+    let mut res = ApiError::BadRequest("method not allowed on this route".into()).into_response();
+    *res.status_mut() = axum::http::StatusCode::METHOD_NOT_ALLOWED;
+    res
+}
+
+/// A JSON object body, read within the size limit, with clear errors for what is wrong.
+#[derive(Debug)]
+pub struct JsonBody(pub Value);
+
+impl<S: Send + Sync> FromRequest<S> for JsonBody {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let is_json = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(|ct| {
+                let mime = ct
+                    .split(';')
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .to_ascii_lowercase();
+                mime == "application/json" || mime.ends_with("+json")
+            })
+            .unwrap_or(false);
+        let bytes = Bytes::from_request(req, state).await.map_err(|e| {
+            if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::PayloadTooLarge(format!("the body must be at most {MAX_BODY} bytes"))
+            } else {
+                ApiError::BadRequest(format!("cannot read the body: {e}"))
+            }
+        })?;
+        if bytes.is_empty() {
+            return Ok(JsonBody(Value::Object(Default::default())));
+        }
+        if !is_json {
+            return Err(ApiError::UnsupportedMediaType(
+                "send the body as JSON with `Content-Type: application/json`".into(),
+            ));
+        }
+        serde_json::from_slice(&bytes)
+            .map(JsonBody)
+            .map_err(|e| ApiError::BadRequest(format!("the body is not valid JSON: {e}")))
+    }
+}
+
+impl JsonBody {
+    /// The body as an [`Input`] accepting only `allowed` fields.
+    pub fn input(self, allowed: &[&str]) -> ApiResult<Input> {
+        Input::new(self.0, allowed)
+    }
+}
+
+/// `ETag: "<version>"`.
+pub fn etag(version: i64) -> (header::HeaderName, HeaderValue) {
+    (
+        header::ETAG,
+        HeaderValue::from_str(&format!("\"{version}\""))
+            .unwrap_or(HeaderValue::from_static("\"0\"")),
+    )
+}
+
+/// The version named by `If-Match`, if the header is present. Accepts `"3"` and `W/"3"`.
+pub fn if_match(headers: &HeaderMap) -> ApiResult<Option<i64>> {
+    let Some(v) = headers.get(header::IF_MATCH) else {
+        return Ok(None);
+    };
+    let text = v.to_str().unwrap_or("").trim();
+    let text = text.strip_prefix("W/").unwrap_or(text);
+    text.trim_matches('"').parse().map(Some).map_err(|_| {
+        ApiError::BadRequest(format!(
+            "If-Match must be an ETag this server issued, like \"3\"; got {text:?}"
+        ))
+    })
+}
