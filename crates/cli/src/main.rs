@@ -184,7 +184,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let bootstrap = std::env::var("MAYDAY_BOOTSTRAP_ADMIN_TOKEN")
         .ok()
         .filter(|t| !t.is_empty());
-    setup::prepare(store.as_ref(), clock.as_ref(), bootstrap.as_deref()).await?;
+    let generated = setup::prepare(store.as_ref(), clock.as_ref(), bootstrap.as_deref()).await?;
     let info = store.info().await?;
     let settings: Vec<String> = info
         .settings
@@ -198,6 +198,11 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
     tracing::info!("Mayday listening on http://{addr}");
     println!("Mayday listening on http://{addr}");
+    if let Some(token) = generated {
+        println!("First start: created user admin. Its API token (shown once, keep it safe):");
+        println!("  {token}");
+        println!("  curl -H 'Authorization: Bearer {token}' http://{addr}/api/v1/incidents");
+    }
     let state = AppState {
         store,
         clock,
@@ -242,7 +247,9 @@ async fn admin(cmd: AdminCommand) -> anyhow::Result<()> {
         } => {
             let role = Role::parse(&role).map_err(anyhow::Error::msg)?;
             let store = setup::open_store(&open(&db)?).await?;
-            setup::prepare(store.as_ref(), &clock, None).await?;
+            directory::seed_taxonomy(store.as_ref(), now)
+                .await
+                .map_err(|e| anyhow::anyhow!("{}", describe(e)))?;
             let display = display_name.unwrap_or_else(|| username.clone());
             let user = setup::create_user(store.as_ref(), now, &username, &display, email, role)
                 .await

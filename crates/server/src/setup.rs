@@ -116,39 +116,38 @@ pub async fn issue_token(
     Ok((secret, token))
 }
 
-/// First-start work: default taxonomy, and the `admin` user with the bootstrap token when the
-/// database has no users yet.
+/// First-start work: the default taxonomy, and on a database without users an `admin` user
+/// holding the bootstrap token, or a generated one. Returns the generated token, which the
+/// caller shows once.
 pub async fn prepare(
     store: &dyn Store,
     clock: &dyn Clock,
     bootstrap_admin_token: Option<&str>,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Option<String>> {
     let now = clock.now_ms();
     directory::seed_taxonomy(store, now)
         .await
         .map_err(|e| anyhow::anyhow!("seeding the taxonomy: {e}"))?;
-    if let Some(token) = bootstrap_admin_token {
-        if token.len() < 16 {
-            anyhow::bail!("MAYDAY_BOOTSTRAP_ADMIN_TOKEN must be at least 16 characters");
-        }
-        if store.count_entities(EntityKind::User).await? == 0 {
-            let admin = create_user(store, now, "admin", "Administrator", None, Role::Admin)
-                .await
-                .map_err(|e| anyhow::anyhow!("creating the admin user: {e}"))?;
-            issue_token(
-                store,
-                now,
-                admin.id,
-                "bootstrap",
-                None,
-                Some(token.to_string()),
-            )
-            .await
-            .map_err(|e| anyhow::anyhow!("storing the bootstrap token: {e}"))?;
-            tracing::info!("created user admin with the bootstrap token");
-        }
+    if let Some(token) = bootstrap_admin_token
+        && token.len() < 16
+    {
+        anyhow::bail!("MAYDAY_BOOTSTRAP_ADMIN_TOKEN must be at least 16 characters");
     }
-    Ok(())
+    if store.count_entities(EntityKind::User).await? > 0 {
+        return Ok(None);
+    }
+    let admin = match create_user(store, now, "admin", "Administrator", None, Role::Admin).await {
+        Ok(a) => a,
+        // Another node created it at the same moment.
+        Err(ApiError::Conflict { .. }) => return Ok(None),
+        Err(e) => anyhow::bail!("creating the admin user: {e}"),
+    };
+    let given = bootstrap_admin_token.map(str::to_string);
+    let (secret, _) = issue_token(store, now, admin.id, "bootstrap", None, given.clone())
+        .await
+        .map_err(|e| anyhow::anyhow!("storing the bootstrap token: {e}"))?;
+    tracing::info!("created user admin");
+    Ok(if given.is_some() { None } else { Some(secret) })
 }
 
 /// Serves the API on `listener` until `shutdown` completes.
