@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use mayday_core::PriorityMatrix;
+use mayday_server::api::rate_limit::RateLimit;
 use serde::Deserialize;
 
 /// The configuration file's shape.
@@ -18,6 +19,16 @@ pub struct FileConfig {
     pub log_format: Option<String>,
     #[serde(default)]
     pub priority: PriorityConfig,
+    #[serde(default)]
+    pub rate_limit: RateLimitConfig,
+}
+
+/// Requests per client address; `per_second = 0` turns limiting off.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimitConfig {
+    pub per_second: Option<f64>,
+    pub burst: Option<f64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -40,6 +51,27 @@ impl FileConfig {
             None => Ok(PriorityMatrix::default()),
             Some(rows) => PriorityMatrix::from_levels(rows).map_err(|e| anyhow::anyhow!("{e}")),
         }
+    }
+}
+
+impl FileConfig {
+    pub fn rate_limit(&self) -> anyhow::Result<Option<RateLimit>> {
+        let default = RateLimit::default();
+        let per_second = self.rate_limit.per_second.unwrap_or(default.per_second);
+        let burst = self
+            .rate_limit
+            .burst
+            .unwrap_or(default.burst.max(per_second));
+        if per_second == 0.0 {
+            return Ok(None);
+        }
+        if !per_second.is_finite() || per_second < 0.0 {
+            bail!("rate_limit.per_second must be a positive number (0 turns limiting off)");
+        }
+        if !burst.is_finite() || burst < 1.0 {
+            bail!("rate_limit.burst must be at least 1");
+        }
+        Ok(Some(RateLimit { per_second, burst }))
     }
 }
 

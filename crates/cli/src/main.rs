@@ -178,6 +178,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             .unwrap_or("127.0.0.1:8080"),
     )?;
     let matrix = file.priority_matrix()?;
+    let rate_limit = file.rate_limit()?;
     let db = database(&args.db, &file);
     let store = setup::open_store(&db).await?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
@@ -203,13 +204,14 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         println!("  {token}");
         println!("  curl -H 'Authorization: Bearer {token}' http://{addr}/api/v1/incidents");
     }
-    let state = AppState {
+    let state = AppState::new(
         store,
         clock,
-        settings: Arc::new(Settings {
+        Settings {
             priority_matrix: matrix,
-        }),
-    };
+            rate_limit,
+        },
+    );
     setup::launch(listener, state, shutdown_signal()).await?;
     Ok(())
 }

@@ -14,7 +14,11 @@ const BOOTSTRAP: &str = "bootstrap-token-for-tests-0123456789";
 /// Where a test's data lives; dropping it removes the data.
 enum Database {
     Sqlite(tempfile::TempDir),
-    Postgres { base: String, name: String, url: String },
+    Postgres {
+        base: String,
+        name: String,
+        url: String,
+    },
 }
 
 impl Database {
@@ -31,7 +35,10 @@ impl Drop for Database {
         if let Database::Postgres { base, name, .. } = self {
             let (base, name) = (base.clone(), name.clone());
             std::thread::spawn(move || {
-                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .unwrap();
                 rt.block_on(async {
                     use sqlx::Connection;
                     if let Ok(mut c) = sqlx::PgConnection::connect(&base).await {
@@ -62,7 +69,9 @@ async fn postgres() -> Option<Database> {
     };
     use sqlx::Connection;
     let name = format!("mayday_cli_{}", uuid::Uuid::now_v7().simple());
-    let mut c = sqlx::PgConnection::connect(&base).await.expect("connect to MAYDAY_TEST_DATABASE_URL");
+    let mut c = sqlx::PgConnection::connect(&base)
+        .await
+        .expect("connect to MAYDAY_TEST_DATABASE_URL");
     sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
         .execute(&mut c)
         .await
@@ -80,9 +89,14 @@ struct Server {
 
 impl Server {
     fn start(db: &Database) -> Server {
+        Self::start_with(db, &[])
+    }
+
+    fn start_with(db: &Database, extra: &[&str]) -> Server {
         let mut child = Command::new(BIN)
             .arg("serve")
             .args(db.args())
+            .args(extra)
             .args(["--listen", "127.0.0.1:0"])
             .env("MAYDAY_BOOTSTRAP_ADMIN_TOKEN", BOOTSTRAP)
             .env("MAYDAY_LOG", "warn")
@@ -115,7 +129,12 @@ impl Drop for Server {
     }
 }
 
-async fn call(method: reqwest::Method, url: String, token: &str, body: Option<Value>) -> (u16, Value) {
+async fn call(
+    method: reqwest::Method,
+    url: String,
+    token: &str,
+    body: Option<Value>,
+) -> (u16, Value) {
     let client = reqwest::Client::new();
     let mut req = client.request(method, url).bearer_auth(token);
     if let Some(b) = body {
@@ -132,8 +151,10 @@ async fn survives_sigkill(db: Database) {
         reqwest::Method::POST,
         format!("{}/api/v1/incidents", server.base),
         BOOTSTRAP,
-        Some(json!({"title": "Disk full on db-1", "description": "writes fail", "reporter": "admin",
-                    "impact": 1, "urgency": 2, "category": "database"})),
+        Some(
+            json!({"title": "Disk full on db-1", "description": "writes fail", "reporter": "admin",
+                    "impact": 1, "urgency": 2, "category": "database"}),
+        ),
     )
     .await;
     assert_eq!(status, 201, "{created}");
@@ -181,7 +202,12 @@ fn admin(db: &Database, args: &[&str], stdin: Option<&str>) -> (bool, String, St
         .spawn()
         .unwrap();
     if let Some(text) = stdin {
-        child.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(text.as_bytes())
+            .unwrap();
     } else {
         drop(child.stdin.take());
     }
@@ -194,11 +220,26 @@ fn admin(db: &Database, args: &[&str], stdin: Option<&str>) -> (bool, String, St
 }
 
 async fn admin_commands(db: Database) {
-    let (ok, _, err) = admin(&db, &["create-user", "--username", "oncall.amy", "--role", "agent"], None);
+    let (ok, _, err) = admin(
+        &db,
+        &["create-user", "--username", "oncall.amy", "--role", "agent"],
+        None,
+    );
     assert!(ok, "{err}");
-    let (ok, _, err) = admin(&db, &["create-user", "--username", "oncall.amy", "--role", "agent"], None);
-    assert!(!ok && err.contains("already exists"), "duplicate user must fail clearly: {err}");
-    let (ok, _, err) = admin(&db, &["create-user", "--username", "x", "--role", "boss"], None);
+    let (ok, _, err) = admin(
+        &db,
+        &["create-user", "--username", "oncall.amy", "--role", "agent"],
+        None,
+    );
+    assert!(
+        !ok && err.contains("already exists"),
+        "duplicate user must fail clearly: {err}"
+    );
+    let (ok, _, err) = admin(
+        &db,
+        &["create-user", "--username", "x", "--role", "boss"],
+        None,
+    );
     assert!(!ok && err.contains("role must be one of"), "{err}");
     let (ok, token, err) = admin(&db, &["create-token", "--username", "oncall.amy"], None);
     assert!(ok, "{err}");
@@ -206,9 +247,17 @@ async fn admin_commands(db: Database) {
     assert!(token.starts_with("mdy_") && token.len() > 40, "{token}");
     let (ok, _, err) = admin(&db, &["create-token", "--username", "nobody"], None);
     assert!(!ok && err.contains("no user"), "{err}");
-    let (ok, _, err) = admin(&db, &["set-password", "--username", "oncall.amy"], Some("short\n"));
+    let (ok, _, err) = admin(
+        &db,
+        &["set-password", "--username", "oncall.amy"],
+        Some("short\n"),
+    );
     assert!(!ok && err.contains("at least 12"), "{err}");
-    let (ok, _, err) = admin(&db, &["set-password", "--username", "oncall.amy"], Some("a long enough passphrase\n"));
+    let (ok, _, err) = admin(
+        &db,
+        &["set-password", "--username", "oncall.amy"],
+        Some("a long enough passphrase\n"),
+    );
     assert!(ok, "{err}");
 
     // The printed token authenticates against a server on the same database.
@@ -269,7 +318,10 @@ fn bad_configuration_is_named() {
         .unwrap();
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("listen_port"), "unknown key must be named: {err}");
+    assert!(
+        err.contains("listen_port"),
+        "unknown key must be named: {err}"
+    );
 
     std::fs::write(&path, "[priority]\nmatrix = [[1,2,3],[2,3,4],[3,4,9]]\n").unwrap();
     let out = Command::new(BIN)
@@ -281,12 +333,54 @@ fn bad_configuration_is_named() {
         .unwrap();
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("priority.matrix[2][2]"), "bad cell must be named: {err}");
+    assert!(
+        err.contains("priority.matrix[2][2]"),
+        "bad cell must be named: {err}"
+    );
 
     let out = Command::new(BIN)
-        .args(["serve", "--database-url", "mysql://nope", "--listen", "127.0.0.1:0"])
+        .args([
+            "serve",
+            "--database-url",
+            "mysql://nope",
+            "--listen",
+            "127.0.0.1:0",
+        ])
         .output()
         .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("unsupported database URL"));
+}
+
+#[tokio::test]
+async fn requests_over_the_rate_limit_get_429() {
+    let db = sqlite();
+    let Database::Sqlite(dir) = &db else {
+        unreachable!()
+    };
+    let config = dir.path().join("mayday.toml");
+    std::fs::write(&config, "[rate_limit]\nper_second = 0.1\nburst = 3\n").unwrap();
+    let server = Server::start_with(&db, &["--config", config.to_str().unwrap()]);
+    let client = reqwest::Client::new();
+    let mut statuses = Vec::new();
+    for _ in 0..4 {
+        let res = client
+            .get(format!("{}/api/v1/incidents", server.base))
+            .bearer_auth(BOOTSTRAP)
+            .send()
+            .await
+            .unwrap();
+        statuses.push(res.status().as_u16());
+        if res.status() == 429 {
+            let retry: u64 = res.headers()["retry-after"]
+                .to_str()
+                .unwrap()
+                .parse()
+                .unwrap();
+            assert!(retry >= 1);
+            let body: Value = res.json().await.unwrap();
+            assert_eq!(body["status"], 429);
+        }
+    }
+    assert_eq!(statuses, [200, 200, 200, 429]);
 }

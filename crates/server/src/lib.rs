@@ -18,9 +18,20 @@ use mayday_store::Store;
 pub use setup::{DatabaseConfig, launch, open_store};
 
 /// Settings the application services read.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Settings {
     pub priority_matrix: PriorityMatrix,
+    /// Requests per client address; `None` turns limiting off.
+    pub rate_limit: Option<api::rate_limit::RateLimit>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            priority_matrix: PriorityMatrix::default(),
+            rate_limit: Some(api::rate_limit::RateLimit::default()),
+        }
+    }
 }
 
 /// What every request handler shares.
@@ -29,4 +40,16 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     pub clock: Arc<dyn Clock>,
     pub settings: Arc<Settings>,
+    pub rate_limiter: Arc<api::rate_limit::RateLimiter>,
+}
+
+impl AppState {
+    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, settings: Settings) -> Self {
+        Self {
+            store,
+            clock,
+            settings: Arc::new(settings),
+            rate_limiter: Arc::default(),
+        }
+    }
 }

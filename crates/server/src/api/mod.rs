@@ -7,6 +7,7 @@ pub mod directory;
 pub mod idempotency;
 pub mod incidents;
 pub mod openapi;
+pub mod rate_limit;
 pub mod view;
 
 use axum::body::Bytes;
@@ -43,6 +44,7 @@ pub fn router(state: AppState) -> Router {
         .merge(protected)
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(middleware::from_fn_with_state(state.clone(), rate_limit::middleware))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
         .with_state(state)
 }
