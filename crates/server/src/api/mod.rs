@@ -49,7 +49,10 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-async fn health() -> Json<Value> {
+/// Liveness: 200 while the process serves requests.
+#[utoipa::path(get, path = "/healthz", tag = "meta", security(()),
+    responses((status = 200, description = "serving")))]
+pub async fn health() -> Json<Value> {
     Json(serde_json::json!({"status": "ok"}))
 }
 

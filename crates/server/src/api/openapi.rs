@@ -120,6 +120,8 @@ impl Modify for BearerAuth {
 #[openapi(
     info(title = "Mayday", description = "Incident management API. Errors are application/problem+json (RFC 9457)."),
     paths(
+        super::health,
+        document,
         super::incidents::create,
         super::incidents::list,
         super::incidents::show,
@@ -142,6 +144,9 @@ pub fn build() -> utoipa::openapi::OpenApi {
     doc
 }
 
+/// This document.
+#[utoipa::path(get, path = "/api/v1/openapi.json", tag = "meta", security(()),
+    responses((status = 200, description = "OpenAPI 3.1 document")))]
 pub async fn document() -> Json<utoipa::openapi::OpenApi> {
     Json(build())
 }
