@@ -48,7 +48,9 @@ impl RateLimiter {
         let mut buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
         if buckets.len() > 100_000 {
             // Forget idle clients rather than grow without bound.
-            buckets.retain(|_, b| now.duration_since(b.at).as_secs_f64() * limit.per_second < limit.burst);
+            buckets.retain(|_, b| {
+                now.duration_since(b.at).as_secs_f64() * limit.per_second < limit.burst
+            });
         }
         let b = buckets.entry(key).or_insert(Bucket {
             tokens: limit.burst,
@@ -108,8 +110,16 @@ mod tests {
             assert!(limiter.take(limit, ip, t0).is_ok());
         }
         assert_eq!(limiter.take(limit, ip, t0), Err(1));
-        assert!(limiter.take(limit, ip, t0 + Duration::from_millis(500)).is_ok());
-        assert!(limiter.take(limit, ip, t0 + Duration::from_millis(500)).is_err());
+        assert!(
+            limiter
+                .take(limit, ip, t0 + Duration::from_millis(500))
+                .is_ok()
+        );
+        assert!(
+            limiter
+                .take(limit, ip, t0 + Duration::from_millis(500))
+                .is_err()
+        );
         // Another client is not affected.
         assert!(limiter.take(limit, IpAddr::from([10, 0, 0, 1]), t0).is_ok());
     }

@@ -137,7 +137,7 @@ pub fn check_username(name: &str) -> Result<(), String> {
 
 use mayday_core::Role;
 use mayday_core::taxonomy::validate_name;
-use mayday_store::{ApiToken, StoreError, Template, encode_entity, name_key};
+use mayday_store::{ApiToken, Template, encode_entity, name_key};
 use serde_json::{Map, Value};
 
 use crate::AppState;
@@ -197,7 +197,11 @@ fn label(kind: EntityKind) -> &'static str {
 }
 
 /// A record by id or name, if it exists.
-pub async fn find_entity(store: &dyn Store, kind: EntityKind, key: &str) -> ApiResult<Option<Entity>> {
+pub async fn find_entity(
+    store: &dyn Store,
+    kind: EntityKind,
+    key: &str,
+) -> ApiResult<Option<Entity>> {
     Ok(find(store, kind, key).await?)
 }
 
@@ -221,7 +225,12 @@ pub fn check_version(e: &Entity, if_match: Option<i64>) -> ApiResult<()> {
 }
 
 /// Inserts a new record (409 if the name is taken, case-insensitively).
-async fn insert_record(state: &AppState, kind: EntityKind, name: &str, doc: Value) -> ApiResult<Entity> {
+async fn insert_record(
+    state: &AppState,
+    kind: EntityKind,
+    name: &str,
+    doc: Value,
+) -> ApiResult<Entity> {
     let now = state.clock.now_ms();
     let e = Entity {
         kind,
@@ -232,13 +241,33 @@ async fn insert_record(state: &AppState, kind: EntityKind, name: &str, doc: Valu
         created_at: now,
         updated_at: now,
     };
-    state.store.insert_entity(&e).await?;
+    state
+        .store
+        .insert_entity(&e)
+        .await
+        .map_err(|err| duplicate(kind, name, err))?;
     Ok(e)
+}
+
+/// A clearer 409 for a taken name than the store's own words.
+fn duplicate(kind: EntityKind, name: &str, err: mayday_store::StoreError) -> ApiError {
+    match err {
+        mayday_store::StoreError::Duplicate { .. } => conflict(format!(
+            "a {} named {name:?} already exists (names are unique regardless of case)",
+            label(kind)
+        )),
+        other => other.into(),
+    }
 }
 
 /// Writes a changed record if it is still at the version it was read at; an unchanged record
 /// is left alone (same version).
-async fn update_record(state: &AppState, old: &Entity, name: &str, doc: Value) -> ApiResult<Entity> {
+async fn update_record(
+    state: &AppState,
+    old: &Entity,
+    name: &str,
+    doc: Value,
+) -> ApiResult<Entity> {
     if old.name == name && old.doc == doc {
         return Ok(old.clone());
     }
@@ -251,7 +280,11 @@ async fn update_record(state: &AppState, old: &Entity, name: &str, doc: Value) -
         created_at: old.created_at,
         updated_at: state.clock.now_ms().max(old.updated_at),
     };
-    state.store.update_entity(&e, old.version).await?;
+    state
+        .store
+        .update_entity(&e, old.version)
+        .await
+        .map_err(|err| duplicate(old.kind, name, err))?;
     Ok(e)
 }
 
@@ -324,7 +357,9 @@ pub fn check_email(email: &str) -> Result<(), String> {
     if ok {
         Ok(())
     } else {
-        Err(format!("must be an email address like name@example.com, got {email:?}"))
+        Err(format!(
+            "must be an email address like name@example.com, got {email:?}"
+        ))
     }
 }
 
@@ -430,7 +465,11 @@ pub async fn list_users(state: &AppState, caller: &Caller) -> ApiResult<Vec<Stor
 }
 
 /// Creates a user (admin), with a password if one is given.
-pub async fn create_user(state: &AppState, caller: &Caller, mut input: Input) -> ApiResult<Stored<User>> {
+pub async fn create_user(
+    state: &AppState,
+    caller: &Caller,
+    mut input: Input,
+) -> ApiResult<Stored<User>> {
     caller.require(Role::Admin, "creating users")?;
     let username = input.string("username");
     let username = required(&mut input, "username", username);
@@ -447,7 +486,9 @@ pub async fn create_user(state: &AppState, caller: &Caller, mut input: Input) ->
     let password = password_field(&mut input, "password");
     input.finish()?;
     let (Some(username), Some(role)) = (username, role) else {
-        return Err(ApiError::Internal("validated user fields are missing".into()));
+        return Err(ApiError::Internal(
+            "validated user fields are missing".into(),
+        ));
     };
     let hash = match password {
         Some(p) => Some(auth::hash_password(p).await?),
@@ -464,7 +505,10 @@ pub async fn create_user(state: &AppState, caller: &Caller, mut input: Input) ->
     };
     let e = insert_record(state, EntityKind::User, &username, encode_entity(&user)).await?;
     if let Some(hash) = hash
-        && let Err(err) = state.store.set_password_hash(e.id, &hash, e.created_at).await
+        && let Err(err) = state
+            .store
+            .set_password_hash(e.id, &hash, e.created_at)
+            .await
     {
         // Do not leave a user behind whose password silently failed to be set.
         let _ = state.store.delete_entity(EntityKind::User, e.id).await;
@@ -513,7 +557,10 @@ pub async fn patch_user(
     }
     if let Some(a) = input.bool("active") {
         if myself && !a {
-            input.error("active", "you cannot deactivate yourself; ask another admin");
+            input.error(
+                "active",
+                "you cannot deactivate yourself; ask another admin",
+            );
         } else {
             user.active = a;
         }
@@ -525,26 +572,36 @@ pub async fn patch_user(
 
 /// Sets a password: admins for anyone; a user for themself, giving the current password if one
 /// is set.
-pub async fn set_password(state: &AppState, caller: &Caller, key: &str, mut input: Input) -> ApiResult<()> {
-    let target = user_for(state, caller, key, Role::Admin, "setting another user's password").await?;
+pub async fn set_password(
+    state: &AppState,
+    caller: &Caller,
+    key: &str,
+    mut input: Input,
+) -> ApiResult<()> {
+    let target = user_for(
+        state,
+        caller,
+        key,
+        Role::Admin,
+        "setting another user's password",
+    )
+    .await?;
     let password = password_field(&mut input, "password");
     let password = required(&mut input, "password", password);
     let current = input.string("current_password");
     let stored_hash = state.store.password_hash(target.item.id).await?;
     if let Some(hash) = stored_hash {
-        match current {
-            Some(c) => {
-                if !auth::verify_password(c, hash).await {
-                    input.error("current_password", "does not match the current password");
-                }
-            }
-            None if !caller.role().is_admin() => {
-                input.error(
-                    "current_password",
-                    "is required to change your own password",
-                );
-            }
-            None => {}
+        let matches = match current {
+            Some(c) => Some(auth::verify_password(c, hash).await),
+            None => None,
+        };
+        match matches {
+            Some(false) => input.error("current_password", "does not match the current password"),
+            None if !caller.role().is_admin() => input.error(
+                "current_password",
+                "is required to change your own password",
+            ),
+            _ => {}
         }
     }
     input.finish()?;
@@ -561,7 +618,14 @@ pub async fn set_password(state: &AppState, caller: &Caller, key: &str, mut inpu
 
 /// The tokens of a user (themself or, for admins, anyone).
 pub async fn list_tokens(state: &AppState, caller: &Caller, key: &str) -> ApiResult<Vec<ApiToken>> {
-    let user = user_for(state, caller, key, Role::Admin, "listing another user's tokens").await?;
+    let user = user_for(
+        state,
+        caller,
+        key,
+        Role::Admin,
+        "listing another user's tokens",
+    )
+    .await?;
     Ok(state.store.list_tokens(user.item.id).await?)
 }
 
@@ -572,7 +636,14 @@ pub async fn create_token(
     key: &str,
     mut input: Input,
 ) -> ApiResult<(String, ApiToken)> {
-    let user = user_for(state, caller, key, Role::Admin, "creating tokens for another user").await?;
+    let user = user_for(
+        state,
+        caller,
+        key,
+        Role::Admin,
+        "creating tokens for another user",
+    )
+    .await?;
     let name = name_field(&mut input, "name");
     let name = required(&mut input, "name", name);
     let now = state.clock.now_ms();
@@ -586,12 +657,32 @@ pub async fn create_token(
     let Some(name) = name else {
         return Err(ApiError::Internal("validated token name is missing".into()));
     };
-    crate::setup::issue_token(state.store.as_ref(), now, user.item.id, &name, expires_at, None).await
+    crate::setup::issue_token(
+        state.store.as_ref(),
+        now,
+        user.item.id,
+        &name,
+        expires_at,
+        None,
+    )
+    .await
 }
 
 /// Revokes a token.
-pub async fn delete_token(state: &AppState, caller: &Caller, key: &str, token_id: &str) -> ApiResult<()> {
-    let user = user_for(state, caller, key, Role::Admin, "revoking another user's tokens").await?;
+pub async fn delete_token(
+    state: &AppState,
+    caller: &Caller,
+    key: &str,
+    token_id: &str,
+) -> ApiResult<()> {
+    let user = user_for(
+        state,
+        caller,
+        key,
+        Role::Admin,
+        "revoking another user's tokens",
+    )
+    .await?;
     let not_found = || ApiError::NotFound(format!("user {key:?} has no token {token_id:?}"));
     let id = Uuid::parse_str(token_id).map_err(|_| not_found())?;
     if state.store.delete_token(user.item.id, id).await? {
@@ -629,7 +720,10 @@ async fn members_field(state: &AppState, input: &mut Input) -> ApiResult<Option<
     if unknown.is_empty() {
         Ok(Some(ids))
     } else {
-        input.error("members", format!("no such user(s): {}", unknown.join(", ")));
+        input.error(
+            "members",
+            format!("no such user(s): {}", unknown.join(", ")),
+        );
         Ok(None)
     }
 }
@@ -651,7 +745,11 @@ pub async fn load_team(state: &AppState, caller: &Caller, key: &str) -> ApiResul
     Ok(Stored::new(&e, decode_entity::<Team>(&e)?))
 }
 
-pub async fn create_team(state: &AppState, caller: &Caller, mut input: Input) -> ApiResult<Stored<Team>> {
+pub async fn create_team(
+    state: &AppState,
+    caller: &Caller,
+    mut input: Input,
+) -> ApiResult<Stored<Team>> {
     caller.require(Role::Manager, "creating teams")?;
     let name = name_field(&mut input, "name");
     let name = required(&mut input, "name", name);
@@ -700,7 +798,11 @@ pub async fn patch_team(
 pub async fn delete_team(state: &AppState, caller: &Caller, key: &str) -> ApiResult<()> {
     caller.require(Role::Manager, "deleting teams")?;
     let e = entity_or_404(state.store.as_ref(), EntityKind::Team, key).await?;
-    if state.store.incident_refers_to(EntityKind::Team, e.id).await? {
+    if state
+        .store
+        .incident_refers_to(EntityKind::Team, e.id)
+        .await?
+    {
         return Err(conflict(format!(
             "team {:?} is named by incidents; it cannot be deleted",
             e.name
@@ -736,7 +838,11 @@ async fn delete(state: &AppState, e: &Entity) -> ApiResult<()> {
     if state.store.delete_entity(e.kind, e.id).await? {
         Ok(())
     } else {
-        Err(ApiError::NotFound(format!("no {} {:?}", label(e.kind), e.name)))
+        Err(ApiError::NotFound(format!(
+            "no {} {:?}",
+            label(e.kind),
+            e.name
+        )))
     }
 }
 
@@ -747,7 +853,10 @@ fn tier_field(input: &mut Input) -> Option<u8> {
     if (1..=3).contains(&v) {
         Some(v as u8)
     } else {
-        input.error("tier", format!("must be 1 (most critical), 2 or 3, got {v}"));
+        input.error(
+            "tier",
+            format!("must be 1 (most critical), 2 or 3, got {v}"),
+        );
         None
     }
 }
@@ -782,7 +891,11 @@ pub async fn load_service(state: &AppState, key: &str) -> ApiResult<Stored<Servi
     Ok(Stored::new(&e, decode_entity::<Service>(&e)?))
 }
 
-pub async fn create_service(state: &AppState, caller: &Caller, mut input: Input) -> ApiResult<Stored<Service>> {
+pub async fn create_service(
+    state: &AppState,
+    caller: &Caller,
+    mut input: Input,
+) -> ApiResult<Stored<Service>> {
     caller.require(Role::Manager, "creating services")?;
     let name = name_field(&mut input, "name");
     let name = required(&mut input, "name", name);
@@ -791,7 +904,9 @@ pub async fn create_service(state: &AppState, caller: &Caller, mut input: Input)
     let tier = tier_field(&mut input);
     input.finish()?;
     let Some(name) = name else {
-        return Err(ApiError::Internal("validated service name is missing".into()));
+        return Err(ApiError::Internal(
+            "validated service name is missing".into(),
+        ));
     };
     let service = Service {
         id: Uuid::nil(),
@@ -836,7 +951,11 @@ pub async fn patch_service(
 pub async fn delete_service(state: &AppState, caller: &Caller, key: &str) -> ApiResult<()> {
     caller.require(Role::Manager, "deleting services")?;
     let e = entity_or_404(state.store.as_ref(), EntityKind::Service, key).await?;
-    if state.store.incident_refers_to(EntityKind::Service, e.id).await? {
+    if state
+        .store
+        .incident_refers_to(EntityKind::Service, e.id)
+        .await?
+    {
         return Err(conflict(format!(
             "service {:?} is named by incidents; it cannot be deleted",
             e.name
@@ -896,7 +1015,11 @@ pub async fn load_category(state: &AppState, name: &str) -> ApiResult<Stored<Cat
     decode_category(&e)
 }
 
-pub async fn create_category(state: &AppState, caller: &Caller, mut input: Input) -> ApiResult<Stored<Category>> {
+pub async fn create_category(
+    state: &AppState,
+    caller: &Caller,
+    mut input: Input,
+) -> ApiResult<Stored<Category>> {
     caller.require(Role::Manager, "creating categories")?;
     let name = taxonomy_name_field(&mut input, "name");
     let name = required(&mut input, "name", name);
@@ -904,7 +1027,9 @@ pub async fn create_category(state: &AppState, caller: &Caller, mut input: Input
     let subcategories = subcategories_field(&mut input);
     input.finish()?;
     let Some(name) = name else {
-        return Err(ApiError::Internal("validated category name is missing".into()));
+        return Err(ApiError::Internal(
+            "validated category name is missing".into(),
+        ));
     };
     let c = Category {
         name: name.clone(),
@@ -951,19 +1076,29 @@ pub async fn delete_category(state: &AppState, caller: &Caller, name: &str) -> A
     delete(state, &e).await
 }
 
-pub async fn create_resolution_code(state: &AppState, caller: &Caller, mut input: Input) -> ApiResult<String> {
+pub async fn create_resolution_code(
+    state: &AppState,
+    caller: &Caller,
+    mut input: Input,
+) -> ApiResult<String> {
     caller.require(Role::Manager, "creating resolution codes")?;
     let name = taxonomy_name_field(&mut input, "name");
     let name = required(&mut input, "name", name);
     input.finish()?;
     let Some(name) = name else {
-        return Err(ApiError::Internal("validated resolution code is missing".into()));
+        return Err(ApiError::Internal(
+            "validated resolution code is missing".into(),
+        ));
     };
     insert_record(state, EntityKind::ResolutionCode, &name, json!({})).await?;
     Ok(name)
 }
 
-pub async fn delete_resolution_code(state: &AppState, caller: &Caller, name: &str) -> ApiResult<()> {
+pub async fn delete_resolution_code(
+    state: &AppState,
+    caller: &Caller,
+    name: &str,
+) -> ApiResult<()> {
     caller.require(Role::Manager, "deleting resolution codes")?;
     let e = state
         .store
@@ -978,7 +1113,9 @@ pub async fn delete_resolution_code(state: &AppState, caller: &Caller, name: &st
 /// Templates are for people who log incidents: not viewers.
 pub fn require_template_reader(caller: &Caller) -> ApiResult<()> {
     if caller.role() == Role::Viewer {
-        Err(ApiError::Forbidden("viewers cannot see incident templates".into()))
+        Err(ApiError::Forbidden(
+            "viewers cannot see incident templates".into(),
+        ))
     } else {
         Ok(())
     }
@@ -1042,13 +1179,21 @@ pub async fn list_templates(state: &AppState, caller: &Caller) -> ApiResult<Vec<
         .collect()
 }
 
-pub async fn load_template(state: &AppState, caller: &Caller, key: &str) -> ApiResult<Stored<Template>> {
+pub async fn load_template(
+    state: &AppState,
+    caller: &Caller,
+    key: &str,
+) -> ApiResult<Stored<Template>> {
     require_template_reader(caller)?;
     let e = entity_or_404(state.store.as_ref(), EntityKind::Template, key).await?;
     Ok(Stored::new(&e, decode_entity::<Template>(&e)?))
 }
 
-pub async fn create_template(state: &AppState, caller: &Caller, mut input: Input) -> ApiResult<Stored<Template>> {
+pub async fn create_template(
+    state: &AppState,
+    caller: &Caller,
+    mut input: Input,
+) -> ApiResult<Stored<Template>> {
     caller.require(Role::Manager, "creating templates")?;
     let name = name_field(&mut input, "name");
     let name = required(&mut input, "name", name);
@@ -1057,7 +1202,9 @@ pub async fn create_template(state: &AppState, caller: &Caller, mut input: Input
     let fields = required(&mut input, "fields", fields);
     input.finish()?;
     let (Some(name), Some(fields)) = (name, fields) else {
-        return Err(ApiError::Internal("validated template fields are missing".into()));
+        return Err(ApiError::Internal(
+            "validated template fields are missing".into(),
+        ));
     };
     let t = Template {
         id: Uuid::nil(),
@@ -1100,7 +1247,224 @@ pub async fn delete_template(state: &AppState, caller: &Caller, key: &str) -> Ap
     delete(state, &e).await
 }
 
-/// Whether a store error is a duplicate name (for callers that want to treat it specially).
-pub fn is_duplicate(e: &StoreError) -> bool {
-    matches!(e, StoreError::Duplicate { .. })
+#[cfg(test)]
+mod use_case_tests {
+    use std::sync::Arc;
+
+    use mayday_core::FixedClock;
+    use serde_json::json;
+
+    use super::*;
+    use crate::Settings;
+
+    async fn state() -> (AppState, std::path::PathBuf) {
+        let dir = std::env::temp_dir().join(format!("mayday-directory-{}", Uuid::now_v7()));
+        let store = mayday_store_sqlite::open_dir(&dir).await.unwrap();
+        let state = AppState::new(
+            Arc::new(store),
+            Arc::new(FixedClock::new(1_700_000_000_000)),
+            Settings::default(),
+        );
+        seed_taxonomy(state.store.as_ref(), 0).await.unwrap();
+        (state, dir)
+    }
+
+    fn caller(role: Role, username: &str) -> Caller {
+        Caller {
+            user: User {
+                id: Uuid::now_v7(),
+                username: username.into(),
+                display_name: username.into(),
+                email: None,
+                time_zone: "UTC".into(),
+                role,
+                active: true,
+            },
+        }
+    }
+
+    fn input(v: Value, allowed: &[&str]) -> Input {
+        Input::new(v, allowed).unwrap()
+    }
+
+    fn fields(err: ApiError) -> Vec<String> {
+        match err {
+            ApiError::Invalid(v) => v.0.into_iter().map(|e| e.field).collect(),
+            other => panic!("expected 422, got {other}"),
+        }
+    }
+
+    #[test]
+    fn names_emails_and_zones() {
+        assert_eq!(check_entity_name("  Net Ops ").unwrap(), "Net Ops");
+        assert!(check_entity_name(" ").is_err());
+        assert!(check_entity_name(&"x".repeat(101)).is_err());
+        assert!(check_entity_name(&Uuid::now_v7().to_string()).is_err());
+        assert!(check_email("a@example.com").is_ok());
+        for bad in ["a", "@x", "a@", "a b@c", "a@b@c", "a@.c"] {
+            assert!(check_email(bad).is_err(), "{bad}");
+        }
+        assert_eq!(check_time_zone("UTC").unwrap(), "UTC");
+        assert_eq!(check_time_zone("europe/paris").unwrap(), "Europe/Paris");
+        assert!(check_time_zone("Mars/Olympus").is_err());
+    }
+
+    #[test]
+    fn template_fields_are_incident_create_fields() {
+        assert!(check_template_fields(&json!({"title": "t", "impact": 2})).is_ok());
+        let e =
+            check_template_fields(&json!({"title": "t", "template": "x", "nope": 1})).unwrap_err();
+        assert!(e.contains("template") && e.contains("nope"), "{e}");
+        assert!(check_template_fields(&json!({"title": null})).is_err());
+        assert!(check_template_fields(&json!([])).is_err());
+    }
+
+    #[test]
+    fn self_is_matched_by_id_or_username() {
+        let c = caller(Role::Requester, "bob");
+        assert!(is_self(&c, "bob"));
+        assert!(is_self(&c, "BOB"));
+        assert!(is_self(&c, &c.user.id.to_string()));
+        assert!(!is_self(&c, "alice"));
+        assert!(!is_self(&c, &Uuid::now_v7().to_string()));
+    }
+
+    #[tokio::test]
+    async fn teams_and_services_follow_the_rules() {
+        let (state, dir) = state().await;
+        let admin = caller(Role::Admin, "root");
+        let manager = caller(Role::Manager, "mgr");
+        let agent = caller(Role::Agent, "ag");
+
+        let alice = create_user(
+            &state,
+            &admin,
+            input(
+                json!({"username": "alice", "role": "agent"}),
+                USER_CREATE_FIELDS,
+            ),
+        )
+        .await
+        .unwrap();
+        assert_eq!(alice.item.display_name, "alice");
+        assert_eq!(alice.item.time_zone, "UTC");
+
+        // Every problem is named at once.
+        let err = create_team(
+            &state,
+            &manager,
+            input(
+                json!({"name": "", "description": 1, "members": ["ghost"]}),
+                TEAM_FIELDS,
+            ),
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(fields(err), ["name", "description", "members"]);
+
+        let err = create_team(&state, &agent, input(json!({"name": "ops"}), TEAM_FIELDS))
+            .await
+            .unwrap_err();
+        assert!(matches!(err, ApiError::Forbidden(_)));
+
+        let team = create_team(
+            &state,
+            &manager,
+            input(
+                json!({"name": "Ops", "members": ["ALICE", alice.item.id]}),
+                TEAM_FIELDS,
+            ),
+        )
+        .await
+        .unwrap();
+        assert_eq!(team.item.members, vec![alice.item.id]);
+        let dup = create_team(&state, &manager, input(json!({"name": "ops"}), TEAM_FIELDS))
+            .await
+            .unwrap_err();
+        assert!(matches!(dup, ApiError::Conflict { .. }));
+
+        let svc = create_service(
+            &state,
+            &manager,
+            input(json!({"name": "Web", "owner_team": "ops"}), SERVICE_FIELDS),
+        )
+        .await
+        .unwrap();
+        assert_eq!(svc.item.tier, 3);
+        assert_eq!(svc.item.owner_team_id, Some(team.item.id));
+
+        // A team that owns a service stays.
+        let err = delete_team(&state, &manager, "ops").await.unwrap_err();
+        assert!(matches!(err, ApiError::Conflict { .. }));
+
+        // Stale If-Match is refused; a fresh one passes and bumps the version.
+        let err = patch_service(
+            &state,
+            &manager,
+            "web",
+            Some(svc.version + 1),
+            input(json!({"owner_team": null}), SERVICE_FIELDS),
+        )
+        .await
+        .unwrap_err();
+        assert!(matches!(err, ApiError::PreconditionFailed(_)));
+        let svc2 = patch_service(
+            &state,
+            &manager,
+            "web",
+            Some(svc.version),
+            input(json!({"owner_team": null}), SERVICE_FIELDS),
+        )
+        .await
+        .unwrap();
+        assert_eq!(svc2.version, svc.version + 1);
+        assert_eq!(svc2.item.owner_team_id, None);
+
+        delete_team(&state, &manager, "ops").await.unwrap();
+        let err = delete_team(&state, &manager, "ops").await.unwrap_err();
+        assert!(matches!(err, ApiError::NotFound(_)));
+
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[tokio::test]
+    async fn admins_cannot_demote_themselves() {
+        let (state, dir) = state().await;
+        let root = caller(Role::Admin, "root");
+        let admin = create_user(
+            &state,
+            &root,
+            input(
+                json!({"username": "boss", "role": "admin"}),
+                USER_CREATE_FIELDS,
+            ),
+        )
+        .await
+        .unwrap();
+        let me = Caller {
+            user: admin.item.clone(),
+        };
+        let err = patch_user(
+            &state,
+            &me,
+            "boss",
+            None,
+            input(json!({"role": "agent", "active": false}), USER_PATCH_FIELDS),
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(fields(err), ["role", "active"]);
+        // Another admin may.
+        let changed = patch_user(
+            &state,
+            &root,
+            "boss",
+            None,
+            input(json!({"role": "agent"}), USER_PATCH_FIELDS),
+        )
+        .await
+        .unwrap();
+        assert_eq!(changed.item.role, Role::Agent);
+        let _ = std::fs::remove_dir_all(dir);
+    }
 }
