@@ -167,7 +167,10 @@ pub async fn launch(
             .layer(tower_http::trace::TraceLayer::new_for_http())
             .layer(tower_http::catch_panic::CatchPanicLayer::new()),
     );
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
 }
