@@ -144,7 +144,16 @@ async fn reindex(
     }
     let mut public = vec![inc.title.clone(), inc.description.clone()];
     let mut notes = Vec::new();
-    if !created {
+    if created {
+        // A new (possibly imported) incident: its comments are all in `events`.
+        for e in events.iter().filter(|e| e.kind == EventKind::Comment) {
+            let body = e.body.clone().unwrap_or_default();
+            match e.visibility {
+                Visibility::Public => public.push(body),
+                Visibility::WorkNote => notes.push(body),
+            }
+        }
+    } else {
         let rows = sqlx::query(
             "SELECT visibility, doc FROM incident_events WHERE incident_id = $1 AND kind = 'comment' ORDER BY seq",
         )
@@ -219,6 +228,42 @@ async fn write_incident(
     }
     insert_events(tx, &w.events).await?;
     reindex(tx, i, &w.events, false).await
+}
+
+/// Inserts a new incident with its events and search text; the store assigns its number.
+async fn insert_incident(
+    tx: &mut sqlx::Transaction<'static, Db>,
+    mut incident: Incident,
+    events: &[Event],
+) -> StoreResult<Incident> {
+    let i = &incident;
+    let number: i64 = sqlx::query(
+        "INSERT INTO incidents (id, version, status, priority, category, service_id, group_id, \
+         assignee_id, reporter_id, confidential, created_at, updated_at, doc) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING number",
+    )
+    .bind(i.id.to_string())
+    .bind(i.version)
+    .bind(i.status.as_str())
+    .bind(i.priority.level() as i64)
+    .bind(&i.category)
+    .bind(uuid_text(i.service_id))
+    .bind(uuid_text(i.assignment_group_id))
+    .bind(uuid_text(i.assignee_id))
+    .bind(i.reporter_id.to_string())
+    .bind(i.confidential)
+    .bind(i.created_at)
+    .bind(i.updated_at)
+    .bind(incident_doc(i)?)
+    .fetch_one(&mut **tx)
+    .await
+    .map_err(backend)?
+    .try_get(0)
+    .map_err(backend)?;
+    incident.number = number;
+    insert_events(tx, events).await?;
+    reindex(tx, &incident, events, true).await?;
+    Ok(incident)
 }
 
 /// Appends the WHERE conditions of a list query (without the cursor) to `sql`.
@@ -330,43 +375,27 @@ impl Store for SqlStore {
 
     async fn create_incident(
         &self,
-        mut incident: Incident,
+        incident: Incident,
         events: Vec<Event>,
         also: Option<IncidentWrite>,
     ) -> StoreResult<Incident> {
         let mut tx = self.write.begin().await.map_err(backend)?;
-        let i = &incident;
-        let number: i64 = sqlx::query(
-            "INSERT INTO incidents (id, version, status, priority, category, service_id, group_id, \
-             assignee_id, reporter_id, confidential, created_at, updated_at, doc) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING number",
-        )
-        .bind(i.id.to_string())
-        .bind(i.version)
-        .bind(i.status.as_str())
-        .bind(i.priority.level() as i64)
-        .bind(&i.category)
-        .bind(uuid_text(i.service_id))
-        .bind(uuid_text(i.assignment_group_id))
-        .bind(uuid_text(i.assignee_id))
-        .bind(i.reporter_id.to_string())
-        .bind(i.confidential)
-        .bind(i.created_at)
-        .bind(i.updated_at)
-        .bind(incident_doc(i)?)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(backend)?
-        .try_get(0)
-        .map_err(backend)?;
-        incident.number = number;
-        insert_events(&mut tx, &events).await?;
-        reindex(&mut tx, &incident, &events, true).await?;
+        let incident = insert_incident(&mut tx, incident, &events).await?;
         if let Some(w) = &also {
             write_incident(&mut tx, w).await?;
         }
         tx.commit().await.map_err(backend)?;
         Ok(incident)
+    }
+
+    async fn import_incidents(&self, batch: Vec<(Incident, Vec<Event>)>) -> StoreResult<Vec<i64>> {
+        let mut tx = self.write.begin().await.map_err(backend)?;
+        let mut numbers = Vec::with_capacity(batch.len());
+        for (incident, events) in batch {
+            numbers.push(insert_incident(&mut tx, incident, &events).await?.number);
+        }
+        tx.commit().await.map_err(backend)?;
+        Ok(numbers)
     }
 
     async fn update_incident(&self, write: IncidentWrite) -> StoreResult<()> {
