@@ -14,6 +14,8 @@ mod harness;
 mod access;
 #[path = "api/basics.rs"]
 mod basics;
+#[path = "api/directory.rs"]
+mod directory;
 #[path = "api/fields.rs"]
 mod fields;
 #[path = "api/lifecycle.rs"]

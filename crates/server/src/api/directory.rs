@@ -173,8 +173,9 @@ pub struct TokenList {
 pub struct NewTokenView {
     pub id: Uuid,
     pub name: String,
-    /// Send as `Authorization: Bearer <token>`. Shown once; store it now.
-    pub token: String,
+    /// Send as `Authorization: Bearer <token>`. Shown once; store it now (null when an
+    /// `Idempotency-Key` retry replays the answer).
+    pub token: Option<String>,
     pub created_at: String,
     pub expires_at: Option<String>,
 }
@@ -575,14 +576,20 @@ pub async fn create_token(
 ) -> ApiResult<Response> {
     let input = body.input(svc::TOKEN_FIELDS)?;
     let (secret, t) = svc::create_token(&state, &caller, &id, input).await?;
-    let view = NewTokenView {
+    let mut view = NewTokenView {
         id: t.id,
         name: t.name.clone(),
-        token: secret,
+        token: None,
         created_at: rfc3339(t.created_at),
         expires_at: t.expires_at.map(rfc3339),
     };
+    // A retry with the same Idempotency-Key gets the answer without the secret.
+    let replay = serde_json::to_string(&view)
+        .map_err(|e| crate::error::ApiError::Internal(e.to_string()))?;
+    view.token = Some(secret);
     let mut res = (StatusCode::CREATED, Json(view)).into_response();
+    res.extensions_mut()
+        .insert(crate::api::idempotency::ReplayBody(replay));
     // The secret must not linger in caches.
     res.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));

@@ -19,7 +19,12 @@ const HEADER: &str = "idempotency-key";
 /// How long an answer is kept.
 pub const RETENTION_MS: i64 = 24 * 60 * 60 * 1000;
 /// Response headers kept with the answer.
-const KEPT_HEADERS: &[&str] = &["content-type", "etag", "location"];
+const KEPT_HEADERS: &[&str] = &["content-type", "etag", "location", "cache-control"];
+
+/// Put on a response whose body holds a secret shown only once: a replay answers this body
+/// instead, and the secret is never written to the idempotency table.
+#[derive(Debug, Clone)]
+pub struct ReplayBody(pub String);
 
 #[derive(Serialize, Deserialize)]
 struct Stored {
@@ -82,6 +87,7 @@ pub async fn middleware(
             let res = next
                 .run(Request::from_parts(parts, Body::from(bytes)))
                 .await;
+            let replay_body = res.extensions().get::<ReplayBody>().cloned();
             let (parts, body) = res.into_parts();
             let bytes = match to_bytes(body, usize::MAX).await {
                 Ok(b) => b,
@@ -105,7 +111,10 @@ pub async fn middleware(
                                 .map(|v| (h.to_string(), v.to_string()))
                         })
                         .collect(),
-                    body: String::from_utf8_lossy(&bytes).into_owned(),
+                    body: match replay_body {
+                        Some(ReplayBody(b)) => b,
+                        None => String::from_utf8_lossy(&bytes).into_owned(),
+                    },
                 };
                 let text = serde_json::to_string(&stored)
                     .map_err(|e| ApiError::Internal(e.to_string()))?;

@@ -277,8 +277,9 @@ fn check_strings(input: &mut Input, field: &str, values: &Option<Vec<String>>, m
     }
 }
 
-/// Applies a named template's fields under the ones the request gives.
-async fn apply_template(state: &AppState, input: &mut Input) -> ApiResult<()> {
+/// Applies a named template's fields under the ones the request gives; `allowed` limits which
+/// template fields apply (requesters get only the fields they may set).
+async fn apply_template(state: &AppState, input: &mut Input, allowed: &[&str]) -> ApiResult<()> {
     let Some(name) = input.string("template") else {
         return Ok(());
     };
@@ -290,7 +291,9 @@ async fn apply_template(state: &AppState, input: &mut Input) -> ApiResult<()> {
         Some(e) => {
             let t: mayday_store::Template = mayday_store::decode_entity(&e)?;
             for (k, v) in t.fields {
-                input.insert_default(&k, v);
+                if allowed.contains(&k.as_str()) {
+                    input.insert_default(&k, v);
+                }
             }
         }
         None => input.error("template", format!("no template {name:?}")),
@@ -305,8 +308,13 @@ pub async fn create(state: &AppState, caller: &Caller, mut input: Input) -> ApiR
             "viewers cannot report incidents".into(),
         ));
     }
-    apply_template(state, &mut input).await?;
     let requester = caller.role() == Role::Requester;
+    let allowed = if requester {
+        REQUESTER_FIELDS
+    } else {
+        CREATE_FIELDS
+    };
+    apply_template(state, &mut input, allowed).await?;
     if requester {
         for f in CREATE_FIELDS {
             if input.has(f) && !REQUESTER_FIELDS.contains(f) {
