@@ -3,6 +3,8 @@
 //! lower-cased and stemmed (Snowball English), then handed to the engine as plain space-separated
 //! tokens.
 
+use std::sync::LazyLock;
+
 use rust_stemmers::{Algorithm, Stemmer};
 
 /// Longer "words" (hashes, base64 blobs) are not indexed.
@@ -10,7 +12,8 @@ pub const MAX_TOKEN_BYTES: usize = 100;
 
 /// Stemmed tokens of a text, in order.
 pub fn tokens(text: &str) -> Vec<String> {
-    let stemmer = Stemmer::create(Algorithm::English);
+    static STEMMER: LazyLock<Stemmer> = LazyLock::new(|| Stemmer::create(Algorithm::English));
+    let stemmer = &*STEMMER;
     text.split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty() && w.len() <= MAX_TOKEN_BYTES)
         .map(|w| stemmer.stem(&w.to_lowercase()).into_owned())

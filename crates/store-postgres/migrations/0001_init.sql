@@ -31,13 +31,14 @@ CREATE TABLE incidents (
     search_public TSVECTOR NOT NULL DEFAULT ''::tsvector,
     search_all TSVECTOR NOT NULL DEFAULT ''::tsvector
 );
-CREATE INDEX incidents_created ON incidents (created_at, number);
+-- Lists order by number (creation order) or by a column then number.
 CREATE INDEX incidents_updated ON incidents (updated_at, number);
-CREATE INDEX incidents_status_priority ON incidents (status, priority, created_at);
-CREATE INDEX incidents_service ON incidents (service_id, created_at);
-CREATE INDEX incidents_group ON incidents (group_id, created_at);
-CREATE INDEX incidents_assignee ON incidents (assignee_id, created_at);
-CREATE INDEX incidents_reporter ON incidents (reporter_id, created_at);
+CREATE INDEX incidents_priority ON incidents (priority, number);
+CREATE INDEX incidents_status_priority ON incidents (status, priority, number);
+CREATE INDEX incidents_service ON incidents (service_id, number);
+CREATE INDEX incidents_group ON incidents (group_id, number);
+CREATE INDEX incidents_assignee ON incidents (assignee_id, number);
+CREATE INDEX incidents_reporter ON incidents (reporter_id, number);
 CREATE INDEX incidents_search_public ON incidents USING GIN (search_public);
 CREATE INDEX incidents_search_all ON incidents USING GIN (search_all);
 

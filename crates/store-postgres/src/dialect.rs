@@ -59,6 +59,10 @@ pub(crate) async fn write_search_index(
     Ok(())
 }
 
+/// Searches filter the incidents table itself (GIN indexes on its `tsvector` columns).
+pub(crate) const SEARCH_FROM: &str = "incidents";
+pub(crate) const SEARCH_NUMBER: &str = "number";
+
 /// The WHERE condition matching parameter `$p` (from [`match_expression`]).
 pub(crate) fn match_condition(scope: SearchScope, p: usize) -> String {
     let column = match scope {

@@ -28,13 +28,14 @@ CREATE TABLE incidents (
     updated_at INTEGER NOT NULL,
     doc TEXT NOT NULL
 );
-CREATE INDEX incidents_created ON incidents (created_at, number);
-CREATE INDEX incidents_updated ON incidents (updated_at, number);
-CREATE INDEX incidents_status_priority ON incidents (status, priority, created_at);
-CREATE INDEX incidents_service ON incidents (service_id, created_at);
-CREATE INDEX incidents_group ON incidents (group_id, created_at);
-CREATE INDEX incidents_assignee ON incidents (assignee_id, created_at);
-CREATE INDEX incidents_reporter ON incidents (reporter_id, created_at);
+-- Every index ends in the rowid (the number), which is creation order.
+CREATE INDEX incidents_updated ON incidents (updated_at);
+CREATE INDEX incidents_priority ON incidents (priority);
+CREATE INDEX incidents_status_priority ON incidents (status, priority);
+CREATE INDEX incidents_service ON incidents (service_id);
+CREATE INDEX incidents_group ON incidents (group_id);
+CREATE INDEX incidents_assignee ON incidents (assignee_id);
+CREATE INDEX incidents_reporter ON incidents (reporter_id);
 
 -- Search text: stemmed tokens prepared by the application (rowid = incident number).
 CREATE VIRTUAL TABLE incident_search USING fts5 (

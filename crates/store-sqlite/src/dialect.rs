@@ -31,9 +31,15 @@ pub(crate) async fn write_search_index(
     Ok(())
 }
 
+/// A search reads the FTS table and joins incidents by rowid (= number): FTS5 walks its
+/// matches in rowid order, so a page in number order stops after its last row.
+pub(crate) const SEARCH_FROM: &str =
+    "incident_search JOIN incidents ON incidents.number = incident_search.rowid";
+pub(crate) const SEARCH_NUMBER: &str = "incident_search.rowid";
+
 /// The WHERE condition matching parameter `$p` (from [`match_expression`]).
 pub(crate) fn match_condition(_scope: SearchScope, p: usize) -> String {
-    format!("number IN (SELECT rowid FROM incident_search WHERE incident_search MATCH ${p})")
+    format!("incident_search MATCH ${p}")
 }
 
 /// An FTS5 query: every term, as a quoted phrase, in the scope's column.

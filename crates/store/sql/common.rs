@@ -34,6 +34,7 @@ fn is_unique_violation(e: &sqlx::Error) -> bool {
 }
 
 /// A value bound to a dynamically built statement.
+#[derive(Clone)]
 enum Param {
     Text(String),
     Int(i64),
@@ -424,14 +425,18 @@ impl Store for SqlStore {
     }
 
     async fn list_incidents(&self, q: &IncidentQuery) -> StoreResult<IncidentPage> {
+        // With a search, the engine may drive the query from its text index (SQLite joins
+        // its FTS table, whose rowid is the incident number, so number order needs no sort).
+        let (from, number_col) = match q.search {
+            Some(_) => (dialect::SEARCH_FROM, dialect::SEARCH_NUMBER),
+            None => ("incidents", "number"),
+        };
         let mut filters = String::new();
         let mut params = Vec::new();
         push_filters(q, &mut filters, &mut params);
         let total = if q.include_total {
-            let mut count_params = Vec::new();
-            let mut count_filters = String::new();
-            push_filters(q, &mut count_filters, &mut count_params);
-            let sql = format!("SELECT COUNT(*) FROM incidents WHERE TRUE{count_filters}");
+            let sql = format!("SELECT COUNT(*) FROM {from} WHERE TRUE{filters}");
+            let count_params = params.iter().map(Param::clone).collect();
             let row = bind_params(sqlx::query(AssertSqlSafe(sql)), count_params)
                 .fetch_one(&self.read)
                 .await
@@ -440,33 +445,39 @@ impl Store for SqlStore {
         } else {
             None
         };
-        let col = q.sort.column();
+        let col = match q.sort.column() {
+            "number" => number_col,
+            other => other,
+        };
         let (cmp, dir) = if q.descending {
             ("<", "DESC")
         } else {
             (">", "ASC")
         };
-        let mut sql = format!("SELECT number, version, doc FROM incidents WHERE TRUE{filters}");
+        let mut sql = format!("SELECT number, version, doc FROM {from} WHERE TRUE{filters}");
         if let Some(c) = q.after {
             params.push(Param::Int(c.value));
             let v = params.len();
             params.push(Param::Int(c.number));
             let n = params.len();
-            if q.sort == mayday_store::SortField::Number {
-                sql.push_str(&format!(" AND number {cmp} ${n}"));
+            if col == number_col {
+                sql.push_str(&format!(" AND {number_col} {cmp} ${n}"));
             } else {
                 sql.push_str(&format!(
-                    " AND ({col} {cmp} ${v} OR ({col} = ${v} AND number {cmp} ${n}))"
+                    " AND ({col} {cmp} ${v} OR ({col} = ${v} AND {number_col} {cmp} ${n}))"
                 ));
             }
         }
         let limit = q.limit.clamp(1, 500) as i64;
         params.push(Param::Int(limit + 1));
-        if q.sort == mayday_store::SortField::Number {
-            sql.push_str(&format!(" ORDER BY number {dir} LIMIT ${}", params.len()));
+        if col == number_col {
+            sql.push_str(&format!(
+                " ORDER BY {number_col} {dir} LIMIT ${}",
+                params.len()
+            ));
         } else {
             sql.push_str(&format!(
-                " ORDER BY {col} {dir}, number {dir} LIMIT ${}",
+                " ORDER BY {col} {dir}, {number_col} {dir} LIMIT ${}",
                 params.len()
             ));
         }
@@ -636,6 +647,27 @@ impl Store for SqlStore {
             .await
             .map_err(backend)?;
         row.try_get(0).map_err(backend)
+    }
+
+    async fn entity_names(&self, ids: &[Uuid]) -> StoreResult<Vec<(Uuid, String)>> {
+        let mut out = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(500) {
+            let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+            let sql = format!(
+                "SELECT id, name FROM entities WHERE id IN ({})",
+                marks.join(", ")
+            );
+            let params = chunk.iter().map(|id| Param::Text(id.to_string())).collect();
+            let rows = bind_params(sqlx::query(AssertSqlSafe(sql)), params)
+                .fetch_all(&self.read)
+                .await
+                .map_err(backend)?;
+            for row in rows {
+                let id: String = row.try_get(0).map_err(backend)?;
+                out.push((parse_uuid(&id)?, row.try_get(1).map_err(backend)?));
+            }
+        }
+        Ok(out)
     }
 
     async fn set_password_hash(&self, user_id: Uuid, hash: &str, at: Millis) -> StoreResult<()> {

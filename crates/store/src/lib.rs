@@ -133,6 +133,8 @@ pub trait Store: Send + Sync + 'static {
     -> StoreResult<Option<Entity>>;
     async fn list_entities(&self, kind: EntityKind) -> StoreResult<Vec<Entity>>;
     async fn count_entities(&self, kind: EntityKind) -> StoreResult<i64>;
+    /// The names of the named records with these ids (any kind), in one query.
+    async fn entity_names(&self, ids: &[Uuid]) -> StoreResult<Vec<(Uuid, String)>>;
 
     // --- credentials ---
     async fn set_password_hash(&self, user_id: Uuid, hash: &str, at: Millis) -> StoreResult<()>;

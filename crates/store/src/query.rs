@@ -21,9 +21,22 @@ pub enum SortField {
 }
 
 impl SortField {
-    pub fn column(self) -> &'static str {
+    /// The name the API uses for this order.
+    pub fn name(self) -> &'static str {
         match self {
             SortField::CreatedAt => "created_at",
+            SortField::UpdatedAt => "updated_at",
+            SortField::Priority => "priority",
+            SortField::Number => "number",
+        }
+    }
+
+    /// The column that orders it. Creation order is the order incidents were logged in, which
+    /// is their number's order: numbers are handed out as incidents are created (imports insert
+    /// in chronological order), and ordering by the key lets both engines stop early.
+    pub fn column(self) -> &'static str {
+        match self {
+            SortField::CreatedAt => "number",
             SortField::UpdatedAt => "updated_at",
             SortField::Priority => "priority",
             SortField::Number => "number",
@@ -32,7 +45,7 @@ impl SortField {
     /// This field's value for an incident (what a cursor remembers).
     pub fn value_of(self, i: &Incident) -> i64 {
         match self {
-            SortField::CreatedAt => i.created_at,
+            SortField::CreatedAt => i.number,
             SortField::UpdatedAt => i.updated_at,
             SortField::Priority => i.priority.level() as i64,
             SortField::Number => i.number,

@@ -82,6 +82,7 @@ pub async fn list(
 ) -> ApiResult<Json<IncidentList>> {
     let page = svc::list(&state, &caller, params.clone()).await?;
     let mut names = Names::new(state.store.as_ref());
+    names.prefetch(&page.items).await?;
     let mut items = Vec::with_capacity(page.items.len());
     for inc in &page.items {
         let computed = inc.computed_priority(&state.settings.priority_matrix);

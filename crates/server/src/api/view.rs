@@ -162,6 +162,35 @@ impl<'a> Names<'a> {
         }
     }
 
+    /// Looks up, in one query, every user, team and service these incidents refer to.
+    pub async fn prefetch(&mut self, incidents: &[Incident]) -> ApiResult<()> {
+        let mut wanted: Vec<(EntityKind, Uuid)> = Vec::new();
+        for i in incidents {
+            wanted.push((EntityKind::User, i.reporter_id));
+            wanted.extend(i.assignee_id.map(|id| (EntityKind::User, id)));
+            wanted.extend(
+                i.priority_override
+                    .as_ref()
+                    .map(|o| (EntityKind::User, o.by)),
+            );
+            wanted.extend(i.assignment_group_id.map(|id| (EntityKind::Team, id)));
+            wanted.extend(i.service_id.map(|id| (EntityKind::Service, id)));
+        }
+        wanted.retain(|k| !self.entities.contains_key(k));
+        wanted.sort_unstable_by_key(|k| k.1);
+        wanted.dedup();
+        if wanted.is_empty() {
+            return Ok(());
+        }
+        let ids: Vec<Uuid> = wanted.iter().map(|k| k.1).collect();
+        let found: HashMap<Uuid, String> =
+            self.store.entity_names(&ids).await?.into_iter().collect();
+        for key in wanted {
+            self.entities.insert(key, found.get(&key.1).cloned());
+        }
+        Ok(())
+    }
+
     async fn named(&mut self, kind: EntityKind, id: Uuid) -> ApiResult<NamedRef> {
         if let Some(name) = self.entities.get(&(kind, id)) {
             return Ok(NamedRef {

@@ -793,8 +793,8 @@ pub struct ListParams {
     pub service: Option<String>,
     /// Full-text search: every word must match; `"quoted phrases"` allowed.
     pub q: Option<String>,
-    /// `created_at`, `updated_at`, `priority` or `number`; prefix `-` for descending.
-    /// Default `-created_at`.
+    /// `created_at` (the order incidents were logged in), `updated_at`, `priority` or `number`;
+    /// prefix `-` for descending. Default `-created_at`.
     pub sort: Option<String>,
     /// From `next_cursor` of the previous page.
     pub cursor: Option<String>,
@@ -916,5 +916,5 @@ pub async fn list(
 
 /// The sort order as text (`-created_at`), which cursors carry so they are not misapplied.
 pub fn sort_spec(q: &IncidentQuery) -> String {
-    format!("{}{}", if q.descending { "-" } else { "" }, q.sort.column())
+    format!("{}{}", if q.descending { "-" } else { "" }, q.sort.name())
 }
