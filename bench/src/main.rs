@@ -123,6 +123,7 @@ fn load_corpus(path: &Path) -> anyhow::Result<Vec<String>> {
 }
 
 /// The people, teams and services incidents refer to.
+#[derive(Clone)]
 struct Org {
     reporters: Vec<Uuid>,
     agents: Vec<(Uuid, String)>,
@@ -590,13 +591,43 @@ async fn run_on(
     let mut loaded = 0usize;
     for &size in &args.sizes {
         let start = Instant::now();
-        let mut batch = Vec::with_capacity(BATCH);
-        for i in loaded..size {
-            batch.push(generate(i, total, &mut rng, docs, &org, &matrix, &codes)?);
-            if batch.len() == BATCH || i + 1 == size {
-                store.import_incidents(std::mem::take(&mut batch)).await?;
-            }
+        // Generation runs on its own thread, one batch ahead of the database writes.
+        let (tx, mut rx) = tokio::sync::mpsc::channel(2);
+        let generator = {
+            let docs = docs.to_vec();
+            let org = org.clone();
+            let matrix = matrix.clone();
+            let codes = codes.clone();
+            let from = loaded;
+            let mut gen_rng = Rng(rng.next());
+            std::thread::spawn(move || -> anyhow::Result<()> {
+                let mut batch = Vec::with_capacity(BATCH);
+                for i in from..size {
+                    batch.push(generate(
+                        i,
+                        total,
+                        &mut gen_rng,
+                        &docs,
+                        &org,
+                        &matrix,
+                        &codes,
+                    )?);
+                    if batch.len() == BATCH || i + 1 == size {
+                        if tx.blocking_send(std::mem::take(&mut batch)).is_err() {
+                            break;
+                        }
+                    }
+                }
+                Ok(())
+            })
+        };
+        while let Some(batch) = rx.recv().await {
+            store.import_incidents(batch).await?;
         }
+        generator
+            .join()
+            .map_err(|_| anyhow::anyhow!("the generator panicked"))??;
+        store.analyze().await?;
         let secs = start.elapsed().as_secs_f64();
         let added = size - loaded;
         loaded = size;

@@ -40,12 +40,35 @@ fn tsvector_literal(tokens: &str) -> String {
         .join(" ")
 }
 
-pub(crate) async fn write_search_index(
+/// Inserts the incident row with its search text in one statement (parameters 1..13 bound by
+/// the caller, 14 and 15 here).
+pub(crate) const INSERT_INCIDENT: &str = "INSERT INTO incidents (id, version, status, priority, \
+     category, service_id, group_id, assignee_id, reporter_id, confidential, created_at, \
+     updated_at, doc, search_public, search_all) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, \
+     $10, $11, $12, $13, $14::tsvector, $15::tsvector) RETURNING number";
+
+pub(crate) async fn insert_incident_row<'q>(
+    tx: &mut sqlx::Transaction<'static, Db>,
+    query: sqlx::query::Query<'q, Db, <Db as sqlx::Database>::Arguments>,
+    public_tokens: &str,
+    all_tokens: &str,
+) -> StoreResult<i64> {
+    query
+        .bind(tsvector_literal(public_tokens))
+        .bind(tsvector_literal(all_tokens))
+        .fetch_one(&mut **tx)
+        .await
+        .map_err(backend)?
+        .try_get(0)
+        .map_err(backend)
+}
+
+/// Replaces an incident's search text.
+pub(crate) async fn update_search_index(
     tx: &mut sqlx::Transaction<'static, Db>,
     number: i64,
     public_tokens: &str,
     all_tokens: &str,
-    _created: bool,
 ) -> StoreResult<()> {
     sqlx::query(
         "UPDATE incidents SET search_public = $2::tsvector, search_all = $3::tsvector WHERE number = $1",

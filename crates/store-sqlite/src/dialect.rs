@@ -7,20 +7,45 @@ use sqlx::{Pool, Row};
 use super::Db;
 use super::common::{backend, term_tokens};
 
-pub(crate) async fn write_search_index(
+/// Inserts the incident row (parameters already bound) and its search text.
+pub(crate) const INSERT_INCIDENT: &str = "INSERT INTO incidents (id, version, status, priority, \
+     category, service_id, group_id, assignee_id, reporter_id, confidential, created_at, \
+     updated_at, doc) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING number";
+
+pub(crate) async fn insert_incident_row<'q>(
+    tx: &mut sqlx::Transaction<'static, Db>,
+    query: sqlx::query::Query<'q, Db, <Db as sqlx::Database>::Arguments>,
+    public_tokens: &str,
+    all_tokens: &str,
+) -> StoreResult<i64> {
+    let number: i64 = query
+        .fetch_one(&mut **tx)
+        .await
+        .map_err(backend)?
+        .try_get(0)
+        .map_err(backend)?;
+    sqlx::query("INSERT INTO incident_search (rowid, public_text, all_text) VALUES ($1, $2, $3)")
+        .bind(number)
+        .bind(public_tokens)
+        .bind(all_tokens)
+        .execute(&mut **tx)
+        .await
+        .map_err(backend)?;
+    Ok(number)
+}
+
+/// Replaces an incident's search text.
+pub(crate) async fn update_search_index(
     tx: &mut sqlx::Transaction<'static, Db>,
     number: i64,
     public_tokens: &str,
     all_tokens: &str,
-    created: bool,
 ) -> StoreResult<()> {
-    if !created {
-        sqlx::query("DELETE FROM incident_search WHERE rowid = $1")
-            .bind(number)
-            .execute(&mut **tx)
-            .await
-            .map_err(backend)?;
-    }
+    sqlx::query("DELETE FROM incident_search WHERE rowid = $1")
+        .bind(number)
+        .execute(&mut **tx)
+        .await
+        .map_err(backend)?;
     sqlx::query("INSERT INTO incident_search (rowid, public_text, all_text) VALUES ($1, $2, $3)")
         .bind(number)
         .bind(public_tokens)

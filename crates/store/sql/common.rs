@@ -104,26 +104,63 @@ async fn insert_events(
     tx: &mut sqlx::Transaction<'static, Db>,
     events: &[Event],
 ) -> StoreResult<()> {
-    for ev in events {
-        let doc = serde_json::to_string(ev).map_err(|e| StoreError::Backend(e.to_string()))?;
-        sqlx::query(
-            "INSERT INTO incident_events (incident_id, at, kind, visibility, doc) \
-             VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(ev.incident_id.to_string())
-        .bind(ev.at)
-        .bind(
-            serde_json::to_value(ev.kind)
+    // One statement per 100 events (5 parameters each).
+    for chunk in events.chunks(100) {
+        let mut sql = String::from(
+            "INSERT INTO incident_events (incident_id, at, kind, visibility, doc) VALUES ",
+        );
+        let mut params = Vec::with_capacity(chunk.len() * 5);
+        for (i, ev) in chunk.iter().enumerate() {
+            let doc = serde_json::to_string(ev).map_err(|e| StoreError::Backend(e.to_string()))?;
+            let kind = serde_json::to_value(ev.kind)
                 .ok()
-                .and_then(|v| v.as_str().map(String::from)),
-        )
-        .bind(ev.visibility.as_str())
-        .bind(doc)
-        .execute(&mut **tx)
-        .await
-        .map_err(backend)?;
+                .and_then(|v| v.as_str().map(String::from))
+                .unwrap_or_default();
+            let b = i * 5;
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(&format!(
+                "(${}, ${}, ${}, ${}, ${})",
+                b + 1,
+                b + 2,
+                b + 3,
+                b + 4,
+                b + 5
+            ));
+            params.push(Param::Text(ev.incident_id.to_string()));
+            params.push(Param::Int(ev.at));
+            params.push(Param::Text(kind));
+            params.push(Param::Text(ev.visibility.as_str().to_string()));
+            params.push(Param::Text(doc));
+        }
+        bind_params(sqlx::query(AssertSqlSafe(sql)), params)
+            .execute(&mut **tx)
+            .await
+            .map_err(backend)?;
     }
     Ok(())
+}
+
+/// The public and full search texts of an incident: title and description, then its comments
+/// (public ones in both, work notes only in the full one), as stemmed tokens.
+fn search_texts(inc: &Incident, comments: &[(Visibility, String)]) -> (String, String) {
+    let mut public = vec![inc.title.as_str(), inc.description.as_str()];
+    let mut notes = Vec::new();
+    for (vis, body) in comments {
+        match vis {
+            Visibility::Public => public.push(body),
+            Visibility::WorkNote => notes.push(body.as_str()),
+        }
+    }
+    let public_tokens = search_text::index_text(&public);
+    let note_tokens = search_text::index_text(&notes);
+    let all_tokens = if note_tokens.is_empty() {
+        public_tokens.clone()
+    } else {
+        format!("{public_tokens} {note_tokens}")
+    };
+    (public_tokens, all_tokens)
 }
 
 /// Rebuilds the incident's search text when its title, description or comments changed.
@@ -131,60 +168,32 @@ async fn reindex(
     tx: &mut sqlx::Transaction<'static, Db>,
     inc: &Incident,
     events: &[Event],
-    created: bool,
 ) -> StoreResult<()> {
-    let touched = created
-        || events.iter().any(|e| {
-            e.kind == EventKind::Comment
-                || e.changes
-                    .iter()
-                    .any(|c| c.field == "title" || c.field == "description")
-        });
+    let touched = events.iter().any(|e| {
+        e.kind == EventKind::Comment
+            || e.changes
+                .iter()
+                .any(|c| c.field == "title" || c.field == "description")
+    });
     if !touched {
         return Ok(());
     }
-    let mut public = vec![inc.title.clone(), inc.description.clone()];
-    let mut notes = Vec::new();
-    if created {
-        // A new (possibly imported) incident: its comments are all in `events`.
-        for e in events.iter().filter(|e| e.kind == EventKind::Comment) {
-            let body = e.body.clone().unwrap_or_default();
-            match e.visibility {
-                Visibility::Public => public.push(body),
-                Visibility::WorkNote => notes.push(body),
-            }
-        }
-    } else {
-        let rows = sqlx::query(
-            "SELECT visibility, doc FROM incident_events WHERE incident_id = $1 AND kind = 'comment' ORDER BY seq",
-        )
-        .bind(inc.id.to_string())
-        .fetch_all(&mut **tx)
-        .await
-        .map_err(backend)?;
-        for row in rows {
-            let vis: String = row.try_get(0).map_err(backend)?;
-            let doc: String = row.try_get(1).map_err(backend)?;
-            let ev: Event =
-                serde_json::from_str(&doc).map_err(|e| StoreError::Backend(e.to_string()))?;
-            let body = ev.body.unwrap_or_default();
-            if vis == Visibility::Public.as_str() {
-                public.push(body);
-            } else {
-                notes.push(body);
-            }
-        }
+    let rows = sqlx::query(
+        "SELECT visibility, doc FROM incident_events WHERE incident_id = $1 AND kind = 'comment' ORDER BY seq",
+    )
+    .bind(inc.id.to_string())
+    .fetch_all(&mut **tx)
+    .await
+    .map_err(backend)?;
+    let mut comments = Vec::with_capacity(rows.len());
+    for row in rows {
+        let doc: String = row.try_get(1).map_err(backend)?;
+        let ev: Event =
+            serde_json::from_str(&doc).map_err(|e| StoreError::Backend(e.to_string()))?;
+        comments.push((ev.visibility, ev.body.unwrap_or_default()));
     }
-    let public_tokens =
-        search_text::index_text(&public.iter().map(String::as_str).collect::<Vec<_>>());
-    let note_tokens =
-        search_text::index_text(&notes.iter().map(String::as_str).collect::<Vec<_>>());
-    let all_tokens = if note_tokens.is_empty() {
-        public_tokens.clone()
-    } else {
-        format!("{public_tokens} {note_tokens}")
-    };
-    dialect::write_search_index(tx, inc.number, &public_tokens, &all_tokens, created).await
+    let (public, all) = search_texts(inc, &comments);
+    dialect::update_search_index(tx, inc.number, &public, &all).await
 }
 
 async fn write_incident(
@@ -228,7 +237,7 @@ async fn write_incident(
         });
     }
     insert_events(tx, &w.events).await?;
-    reindex(tx, i, &w.events, false).await
+    reindex(tx, i, &w.events).await
 }
 
 /// Inserts a new incident with its events and search text; the store assigns its number.
@@ -237,33 +246,29 @@ async fn insert_incident(
     mut incident: Incident,
     events: &[Event],
 ) -> StoreResult<Incident> {
+    let comments: Vec<(Visibility, String)> = events
+        .iter()
+        .filter(|e| e.kind == EventKind::Comment)
+        .map(|e| (e.visibility, e.body.clone().unwrap_or_default()))
+        .collect();
+    let (public, all) = search_texts(&incident, &comments);
     let i = &incident;
-    let number: i64 = sqlx::query(
-        "INSERT INTO incidents (id, version, status, priority, category, service_id, group_id, \
-         assignee_id, reporter_id, confidential, created_at, updated_at, doc) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING number",
-    )
-    .bind(i.id.to_string())
-    .bind(i.version)
-    .bind(i.status.as_str())
-    .bind(i.priority.level() as i64)
-    .bind(&i.category)
-    .bind(uuid_text(i.service_id))
-    .bind(uuid_text(i.assignment_group_id))
-    .bind(uuid_text(i.assignee_id))
-    .bind(i.reporter_id.to_string())
-    .bind(i.confidential)
-    .bind(i.created_at)
-    .bind(i.updated_at)
-    .bind(incident_doc(i)?)
-    .fetch_one(&mut **tx)
-    .await
-    .map_err(backend)?
-    .try_get(0)
-    .map_err(backend)?;
-    incident.number = number;
+    let query = sqlx::query(dialect::INSERT_INCIDENT)
+        .bind(i.id.to_string())
+        .bind(i.version)
+        .bind(i.status.as_str())
+        .bind(i.priority.level() as i64)
+        .bind(&i.category)
+        .bind(uuid_text(i.service_id))
+        .bind(uuid_text(i.assignment_group_id))
+        .bind(uuid_text(i.assignee_id))
+        .bind(i.reporter_id.to_string())
+        .bind(i.confidential)
+        .bind(i.created_at)
+        .bind(i.updated_at)
+        .bind(incident_doc(i)?);
+    incident.number = dialect::insert_incident_row(tx, query, &public, &all).await?;
     insert_events(tx, events).await?;
-    reindex(tx, &incident, events, true).await?;
     Ok(incident)
 }
 
@@ -397,6 +402,14 @@ impl Store for SqlStore {
         }
         tx.commit().await.map_err(backend)?;
         Ok(numbers)
+    }
+
+    async fn analyze(&self) -> StoreResult<()> {
+        sqlx::query("ANALYZE")
+            .execute(&self.write)
+            .await
+            .map_err(backend)?;
+        Ok(())
     }
 
     async fn update_incident(&self, write: IncidentWrite) -> StoreResult<()> {

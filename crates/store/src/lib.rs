@@ -114,6 +114,8 @@ pub trait Store: Send + Sync + 'static {
     /// Inserts many new incidents with their events in one transaction (demo data, imports,
     /// benchmarks). Returns their numbers in order.
     async fn import_incidents(&self, batch: Vec<(Incident, Vec<Event>)>) -> StoreResult<Vec<i64>>;
+    /// Refreshes the planner's statistics (after a bulk import).
+    async fn analyze(&self) -> StoreResult<()>;
     /// Writes a changed incident and its events if its version is still `expected_version`.
     async fn update_incident(&self, write: IncidentWrite) -> StoreResult<()>;
     async fn get_incident(&self, r: IncidentRef) -> StoreResult<Option<Incident>>;
