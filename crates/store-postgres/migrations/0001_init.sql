@@ -36,8 +36,10 @@ CREATE INDEX incidents_updated ON incidents (updated_at, number);
 CREATE INDEX incidents_priority ON incidents (priority, number);
 CREATE INDEX incidents_status_priority ON incidents (status, priority, number);
 CREATE INDEX incidents_service ON incidents (service_id, number);
-CREATE INDEX incidents_group ON incidents (group_id, number);
-CREATE INDEX incidents_assignee ON incidents (assignee_id, number);
+-- Work queues: open incidents of a service, team or person at some priorities.
+CREATE INDEX incidents_service_queue ON incidents (service_id, status, priority, number);
+CREATE INDEX incidents_group_queue ON incidents (group_id, status, priority, number);
+CREATE INDEX incidents_assignee_queue ON incidents (assignee_id, status, priority, number);
 CREATE INDEX incidents_reporter ON incidents (reporter_id, number);
 CREATE INDEX incidents_search_public ON incidents USING GIN (search_public);
 CREATE INDEX incidents_search_all ON incidents USING GIN (search_all);
