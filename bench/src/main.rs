@@ -612,10 +612,10 @@ async fn run_on(
                         &matrix,
                         &codes,
                     )?);
-                    if batch.len() == BATCH || i + 1 == size {
-                        if tx.blocking_send(std::mem::take(&mut batch)).is_err() {
-                            break;
-                        }
+                    if (batch.len() == BATCH || i + 1 == size)
+                        && tx.blocking_send(std::mem::take(&mut batch)).is_err()
+                    {
+                        break;
                     }
                 }
                 Ok(())

@@ -1,5 +1,7 @@
 //! Configuration: a TOML file, overridden by `MAYDAY_*` environment variables, overridden by
-//! flags. Every problem in a file is reported with the key it concerns.
+//! flags. [`FileConfig`] is the one description of the file: loading, `mayday config check` and
+//! `mayday config example` all go through it, and every problem in a file is reported with the
+//! key it concerns.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -7,10 +9,18 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, bail};
 use mayday_core::PriorityMatrix;
 use mayday_server::api::rate_limit::RateLimit;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
+
+/// Where `mayday serve` listens when nothing says otherwise.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+/// Where the embedded SQLite database lives when nothing says otherwise.
+pub const DEFAULT_DATA_DIR: &str = "mayday-data";
+/// The log format when nothing says otherwise.
+pub const DEFAULT_LOG_FORMAT: &str = "human";
+const LOG_FORMATS: &[&str] = &["human", "json"];
 
 /// The configuration file's shape.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct FileConfig {
     pub listen: Option<String>,
@@ -24,14 +34,14 @@ pub struct FileConfig {
 }
 
 /// Requests per client address; `per_second = 0` turns limiting off.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RateLimitConfig {
     pub per_second: Option<f64>,
     pub burst: Option<f64>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct PriorityConfig {
     /// Rows impact 1..3, columns urgency 1..3, values priority levels 1..5.
@@ -39,9 +49,18 @@ pub struct PriorityConfig {
 }
 
 impl FileConfig {
+    /// Reads and checks a file; fails naming every problem in it.
     pub fn load(path: &Path) -> anyhow::Result<Self> {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("cannot read configuration file {}", path.display()))?;
+        let problems = check(&text);
+        if !problems.is_empty() {
+            bail!(
+                "invalid configuration file {}:\n  {}",
+                path.display(),
+                problems.join("\n  ")
+            );
+        }
         toml::from_str(&text)
             .with_context(|| format!("invalid configuration file {}", path.display()))
     }
@@ -52,26 +71,80 @@ impl FileConfig {
             Some(rows) => PriorityMatrix::from_levels(rows).map_err(|e| anyhow::anyhow!("{e}")),
         }
     }
-}
 
-impl FileConfig {
+    /// The rate limit, `None` when turned off.
     pub fn rate_limit(&self) -> anyhow::Result<Option<RateLimit>> {
+        self.checked_rate_limit()
+            .map_err(|problems| anyhow::anyhow!("{}", problems.join("; ")))
+    }
+
+    fn checked_rate_limit(&self) -> Result<Option<RateLimit>, Vec<String>> {
         let default = RateLimit::default();
         let per_second = self.rate_limit.per_second.unwrap_or(default.per_second);
         let burst = self
             .rate_limit
             .burst
             .unwrap_or(default.burst.max(per_second));
-        if per_second == 0.0 {
-            return Ok(None);
-        }
+        let mut problems = Vec::new();
         if !per_second.is_finite() || per_second < 0.0 {
-            bail!("rate_limit.per_second must be a positive number (0 turns limiting off)");
+            problems.push(format!(
+                "rate_limit.per_second: must be a positive number (0 turns limiting off), got \
+                 {per_second}"
+            ));
         }
-        if !burst.is_finite() || burst < 1.0 {
-            bail!("rate_limit.burst must be at least 1");
+        if per_second != 0.0 && (!burst.is_finite() || burst < 1.0) {
+            problems.push(format!("rate_limit.burst: must be at least 1, got {burst}"));
         }
-        Ok(Some(RateLimit { per_second, burst }))
+        if !problems.is_empty() {
+            return Err(problems);
+        }
+        Ok((per_second != 0.0).then_some(RateLimit { per_second, burst }))
+    }
+
+    /// Problems with the values (the keys and types being right), each naming its key.
+    fn problems(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        if let Some(listen) = &self.listen
+            && let Err(e) = parse_listen(listen)
+        {
+            problems.push(format!("listen: {e}"));
+        }
+        if self
+            .data_dir
+            .as_ref()
+            .is_some_and(|d| d.as_os_str().is_empty())
+        {
+            problems.push("data_dir: must not be empty".into());
+        }
+        if let Some(url) = self.database_url.as_deref().filter(|u| !u.is_empty()) {
+            let known = ["postgres://", "postgresql://", "sqlite:"];
+            if !known.iter().any(|k| url.starts_with(k)) {
+                problems.push(format!(
+                    "database_url: must be postgres://... or sqlite://path (empty: use \
+                     data_dir), got {:?}",
+                    mayday_server::setup::redact_url(url)
+                ));
+            }
+        }
+        if let Some(format) = &self.log_format
+            && !LOG_FORMATS.contains(&format.as_str())
+        {
+            problems.push(format!("log_format: must be human or json, got {format:?}"));
+        }
+        if let Some(rows) = &self.priority.matrix
+            && let Err(errors) = PriorityMatrix::from_levels(rows)
+        {
+            problems.extend(
+                errors
+                    .0
+                    .into_iter()
+                    .map(|e| format!("{}: {}", e.field, e.message)),
+            );
+        }
+        if let Err(p) = self.checked_rate_limit() {
+            problems.extend(p);
+        }
+        problems
     }
 }
 
@@ -79,5 +152,363 @@ pub fn parse_listen(text: &str) -> anyhow::Result<SocketAddr> {
     match text.parse() {
         Ok(a) => Ok(a),
         Err(_) => bail!("listen address must look like 127.0.0.1:8080, got {text:?}"),
+    }
+}
+
+/// Every problem in a configuration file, each naming its key; empty when the file is valid.
+/// Keys (and array elements) are tried one by one against [`FileConfig`], so one unknown key or
+/// wrong type does not hide the others; the values are then checked together.
+pub fn check(text: &str) -> Vec<String> {
+    let table: toml::Table = match toml::from_str(text) {
+        Ok(t) => t,
+        Err(e) => {
+            let line = e
+                .span()
+                .map(|s| text[..s.start.min(text.len())].lines().count().max(1))
+                .unwrap_or(1);
+            return vec![format!("line {line}: {}", e.message().trim())];
+        }
+    };
+    let mut shape = Shape::default();
+    let mut kept = toml::Table::new();
+    for (key, value) in &table {
+        if let Some(v) = shape.check(&[Seg::Key(key)], value) {
+            kept.insert(key.clone(), v);
+        }
+    }
+    let mut problems = shape.problems;
+    match kept.try_into::<FileConfig>() {
+        Ok(config) => problems.extend(config.problems().into_iter().filter(|p| {
+            // A value already reported with the wrong type is not reported again.
+            !shape.stand_ins.iter().any(|s| {
+                p.strip_prefix(s.as_str())
+                    .is_some_and(|r| r.starts_with(':'))
+            })
+        })),
+        Err(e) => problems.push(e.message().trim().to_string()),
+    }
+    problems
+}
+
+/// One step of a path into the file: a key, or an array element.
+#[derive(Clone, Copy)]
+enum Seg<'a> {
+    Key(&'a str),
+    Index(usize),
+}
+
+fn path_text(path: &[Seg<'_>]) -> String {
+    let mut s = String::new();
+    for seg in path {
+        match seg {
+            Seg::Key(k) if s.is_empty() => s.push_str(k),
+            Seg::Key(k) => {
+                s.push('.');
+                s.push_str(k);
+            }
+            Seg::Index(i) => s.push_str(&format!("[{i}]")),
+        }
+    }
+    s
+}
+
+/// `value` at `path` alone in an otherwise empty file (an element alone in its array): does
+/// [`FileConfig`] accept it?
+fn probe(path: &[Seg<'_>], value: &toml::Value) -> Result<(), toml::de::Error> {
+    let mut v = value.clone();
+    for seg in path.iter().rev() {
+        v = match seg {
+            Seg::Key(k) => {
+                let mut t = toml::Table::new();
+                t.insert(k.to_string(), v);
+                toml::Value::Table(t)
+            }
+            Seg::Index(_) => toml::Value::Array(vec![v]),
+        };
+    }
+    match v {
+        toml::Value::Table(t) => t.try_into::<FileConfig>().map(drop),
+        _ => Ok(()),
+    }
+}
+
+/// What checking the keys and types found.
+#[derive(Default)]
+struct Shape {
+    problems: Vec<String>,
+    /// Array elements of the wrong type, replaced by a value of the right type so the rest of
+    /// the array can still be checked.
+    stand_ins: Vec<String>,
+}
+
+impl Shape {
+    /// Checks one value: returns what to keep, or records why it is wrong. Tables and arrays
+    /// the schema expects are checked entry by entry.
+    fn check(&mut self, path: &[Seg<'_>], value: &toml::Value) -> Option<toml::Value> {
+        let Err(e) = probe(path, value) else {
+            return Some(value.clone());
+        };
+        match value {
+            toml::Value::Table(inner)
+                if probe(path, &toml::Value::Table(toml::Table::new())).is_ok() =>
+            {
+                let mut kept = toml::Table::new();
+                for (k, v) in inner {
+                    let mut sub = path.to_vec();
+                    sub.push(Seg::Key(k));
+                    if let Some(v) = self.check(&sub, v) {
+                        kept.insert(k.clone(), v);
+                    }
+                }
+                return Some(toml::Value::Table(kept));
+            }
+            toml::Value::Array(items) if probe(path, &toml::Value::Array(Vec::new())).is_ok() => {
+                let mut kept = Vec::with_capacity(items.len());
+                for (i, v) in items.iter().enumerate() {
+                    let mut sub = path.to_vec();
+                    sub.push(Seg::Index(i));
+                    match self.check(&sub, v) {
+                        Some(v) => kept.push(v),
+                        None => {
+                            let fillers = [
+                                toml::Value::Integer(1),
+                                toml::Value::Float(1.0),
+                                toml::Value::String(String::new()),
+                                toml::Value::Boolean(false),
+                                toml::Value::Array(Vec::new()),
+                                toml::Value::Table(toml::Table::new()),
+                            ];
+                            let filler = fillers.into_iter().find(|f| probe(&sub, f).is_ok())?;
+                            self.stand_ins.push(path_text(&sub));
+                            kept.push(filler);
+                        }
+                    }
+                }
+                return Some(toml::Value::Array(kept));
+            }
+            _ => {}
+        }
+        let message = e.message().trim().replace("unknown field", "unknown key");
+        self.problems
+            .push(format!("{}: {message}", path_text(path)));
+        None
+    }
+}
+
+/// A commented configuration file holding every key with its default.
+pub fn example() -> String {
+    let rate = RateLimit::default();
+    let rows: Vec<String> = PriorityMatrix::default()
+        .levels()
+        .iter()
+        .enumerate()
+        .map(|(i, row)| {
+            let cells: Vec<String> = row.iter().map(u8::to_string).collect();
+            format!("  [{}],  # impact {}", cells.join(", "), i + 1)
+        })
+        .collect();
+    format!(
+        r#"# Mayday configuration file. Every key is optional; the values below are the defaults.
+# Use it with `mayday serve --config FILE` (or MAYDAY_CONFIG=FILE); check it with
+# `mayday config check FILE`. Environment variables override the file, flags override both.
+# Set only in the environment: MAYDAY_BOOTSTRAP_ADMIN_TOKEN (the admin's API token on first
+# start, 16+ characters), MAYDAY_LOG (log filter, e.g. "info,sqlx=warn") and MAYDAY_DEMO=true
+# (fill an empty database with demo data, like `serve --demo`).
+
+# Address and port to serve HTTP on. Env MAYDAY_LISTEN, flag --listen.
+listen = "{listen}"
+
+# Directory of the embedded SQLite database, created if missing. Env MAYDAY_DATA_DIR,
+# flag --data-dir.
+data_dir = "{data_dir}"
+
+# A database URL wins over data_dir: postgres://user:password@host:5432/mayday (several
+# nodes may share it) or sqlite://path/to/mayday.db. Empty: use data_dir.
+# Env MAYDAY_DATABASE_URL, flag --database-url.
+database_url = ""
+
+# Logs go to stderr, "human" or "json". Env MAYDAY_LOG_FORMAT, flag --log-format.
+log_format = "{log_format}"
+
+[priority]
+# Impact x urgency -> priority. Rows: impact 1 (high) to 3 (low); columns: urgency 1 (high)
+# to 3 (low); cells: priority levels 1 (P1, critical) to 5 (P5, planning).
+# The default is impact + urgency - 1.
+matrix = [
+{rows}
+]
+
+[rate_limit]
+# Requests per client address: a sustained rate per second and a burst above it.
+# per_second = 0 turns limiting off; over the limit, clients get 429 with Retry-After.
+per_second = {per_second:?}
+burst = {burst:?}
+"#,
+        listen = DEFAULT_LISTEN,
+        data_dir = DEFAULT_DATA_DIR,
+        log_format = DEFAULT_LOG_FORMAT,
+        rows = rows.join("\n"),
+        per_second = rate.per_second,
+        burst = rate.burst,
+    )
+}
+
+/// `mayday config ...`
+#[derive(clap::Subcommand)]
+pub enum ConfigCommand {
+    /// Print a commented configuration file holding every key with its default.
+    Example,
+    /// Check a configuration file: prints "ok" (exit 0), or names every problem (exit 1).
+    Check {
+        /// The file to check.
+        #[arg(value_name = "FILE")]
+        file: Option<PathBuf>,
+        /// The file to check (when not given as an argument).
+        #[arg(long, env = "MAYDAY_CONFIG", value_name = "FILE")]
+        config: Option<PathBuf>,
+    },
+}
+
+pub fn run(cmd: ConfigCommand) -> anyhow::Result<()> {
+    match cmd {
+        ConfigCommand::Example => {
+            print!("{}", example());
+            Ok(())
+        }
+        ConfigCommand::Check { file, config } => {
+            let Some(path) = file.or(config) else {
+                bail!("name the file to check: mayday config check FILE");
+            };
+            let text = std::fs::read_to_string(&path)
+                .with_context(|| format!("cannot read configuration file {}", path.display()))?;
+            let problems = check(&text);
+            if problems.is_empty() {
+                println!("{}: ok", path.display());
+                return Ok(());
+            }
+            let count = match problems.len() {
+                1 => "1 problem".to_string(),
+                n => format!("{n} problems"),
+            };
+            bail!(
+                "{} has {count}:\n  {}",
+                path.display(),
+                problems.join("\n  ")
+            )
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keys(t: &toml::Table, prefix: &str, out: &mut Vec<String>) {
+        for (k, v) in t {
+            let path = format!("{prefix}{k}");
+            match v {
+                toml::Value::Table(inner) => keys(inner, &format!("{path}."), out),
+                _ => out.push(path),
+            }
+        }
+    }
+
+    #[test]
+    fn the_example_is_valid_and_holds_every_key_with_its_default() {
+        let text = example();
+        assert_eq!(check(&text), Vec::<String>::new(), "{text}");
+        let config: FileConfig = toml::from_str(&text).unwrap();
+        assert_eq!(config.listen.as_deref(), Some(DEFAULT_LISTEN));
+        assert_eq!(config.data_dir, Some(PathBuf::from(DEFAULT_DATA_DIR)));
+        assert_eq!(config.log_format.as_deref(), Some(DEFAULT_LOG_FORMAT));
+        assert_eq!(config.priority_matrix().unwrap(), PriorityMatrix::default());
+        assert_eq!(config.rate_limit().unwrap(), Some(RateLimit::default()));
+
+        // Every key the schema has (a literal without `..`: a new field must be added here,
+        // and then to the example).
+        let full = FileConfig {
+            listen: Some(String::new()),
+            data_dir: Some(PathBuf::new()),
+            database_url: Some(String::new()),
+            log_format: Some(String::new()),
+            priority: PriorityConfig {
+                matrix: Some(Vec::new()),
+            },
+            rate_limit: RateLimitConfig {
+                per_second: Some(0.0),
+                burst: Some(0.0),
+            },
+        };
+        let mut want = Vec::new();
+        keys(
+            &toml::from_str(&toml::to_string(&full).unwrap()).unwrap(),
+            "",
+            &mut want,
+        );
+        let mut have = Vec::new();
+        keys(&toml::from_str(&text).unwrap(), "", &mut have);
+        want.sort();
+        have.sort();
+        assert_eq!(have, want);
+    }
+
+    #[test]
+    fn every_problem_is_named() {
+        let text = r#"
+listen = "localhost"
+listen_port = 8080
+data_dir = 3
+database_url = "mysql://root:secret@db/mayday"
+log_format = "xml"
+[priority]
+matrix = [[1, 2, 3], [2, 9, 4], [3, "four", 0]]
+colour = "red"
+[rate_limit]
+per_second = -1
+burst = "lots"
+[smtp]
+host = "mail"
+"#;
+        let problems = check(text);
+        let joined = problems.join("\n");
+        for needle in [
+            "listen: ",
+            "listen_port: unknown key",
+            "data_dir: invalid type",
+            "database_url: ",
+            "log_format: must be human or json",
+            "priority.matrix[1][1]",
+            "priority.matrix[2][1]: invalid type",
+            "priority.matrix[2][2]",
+            "priority.colour: unknown key",
+            "rate_limit.per_second: must be a positive number",
+            "rate_limit.burst: invalid type",
+            "smtp: unknown key",
+        ] {
+            assert!(
+                joined.contains(needle),
+                "{needle:?} missing from:\n{joined}"
+            );
+        }
+        assert!(
+            !joined.contains("secret"),
+            "passwords stay out of messages: {joined}"
+        );
+        assert_eq!(problems.len(), 12, "{joined}");
+    }
+
+    #[test]
+    fn syntax_errors_give_the_line() {
+        let problems = check("listen = \"127.0.0.1:8080\"\n[priority\nmatrix = 1\n");
+        assert_eq!(problems.len(), 1);
+        assert!(problems[0].starts_with("line 2:"), "{problems:?}");
+    }
+
+    #[test]
+    fn rate_limit_zero_turns_it_off() {
+        let config: FileConfig = toml::from_str("[rate_limit]\nper_second = 0\n").unwrap();
+        assert_eq!(config.rate_limit().unwrap(), None);
+        assert!(check("[rate_limit]\nper_second = 0\n").is_empty());
+        assert!(!check("[rate_limit]\nburst = 0.5\n").is_empty());
     }
 }

@@ -1,6 +1,7 @@
 //! The `mayday` binary: `serve` runs the server; `admin` commands work directly on the database
 //! (`--data-dir` or `--database-url`) for bootstrap and recovery.
 
+mod client;
 mod config;
 
 use std::io::Read;
@@ -32,6 +33,11 @@ enum Command {
     /// Administer users and tokens directly on the database.
     #[command(subcommand)]
     Admin(AdminCommand),
+    /// Print a commented example configuration file, or check one.
+    #[command(subcommand)]
+    Config(config::ConfigCommand),
+    #[command(flatten)]
+    Client(client::ClientCommand),
 }
 
 #[derive(Args, Clone)]
@@ -57,6 +63,10 @@ struct ServeArgs {
     /// Log format: human or json.
     #[arg(long, env = "MAYDAY_LOG_FORMAT")]
     log_format: Option<String>,
+    /// On a database without incidents, first fill it with a demo organization (teams, users,
+    /// services) and a few hundred incidents over the last 90 days.
+    #[arg(long, env = "MAYDAY_DEMO", value_parser = clap::builder::BoolishValueParser::new())]
+    demo: bool,
 }
 
 #[derive(Subcommand)]
@@ -113,7 +123,7 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
-            ExitCode::from(1)
+            ExitCode::from(client::exit_code(&e))
         }
     }
 }
@@ -122,6 +132,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(args) => serve(args).await,
         Command::Admin(cmd) => admin(cmd).await,
+        Command::Config(cmd) => config::run(cmd),
+        Command::Client(cmd) => client::run(cmd, <Cli as clap::CommandFactory>::command).await,
     }
 }
 
@@ -145,7 +157,7 @@ fn database(db: &DbArgs, file: &FileConfig) -> DatabaseConfig {
         db.data_dir
             .clone()
             .or_else(|| file.data_dir.clone())
-            .unwrap_or_else(|| PathBuf::from("mayday-data")),
+            .unwrap_or_else(|| PathBuf::from(config::DEFAULT_DATA_DIR)),
     )
 }
 
@@ -169,13 +181,13 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .log_format
         .clone()
         .or_else(|| file.log_format.clone())
-        .unwrap_or_else(|| "human".into());
+        .unwrap_or_else(|| config::DEFAULT_LOG_FORMAT.into());
     init_logging(&log_format)?;
     let listen = config::parse_listen(
         args.listen
             .as_deref()
             .or(file.listen.as_deref())
-            .unwrap_or("127.0.0.1:8080"),
+            .unwrap_or(config::DEFAULT_LISTEN),
     )?;
     let matrix = file.priority_matrix()?;
     let rate_limit = file.rate_limit()?;
@@ -186,6 +198,13 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .ok()
         .filter(|t| !t.is_empty());
     let generated = setup::prepare(store.as_ref(), clock.as_ref(), bootstrap.as_deref()).await?;
+    let demo = if args.demo {
+        let now = clock.now_ms();
+        let started = mayday_server::demo::start(store.as_ref(), now, &matrix).await;
+        Some(started.context("seeding the demo data")?)
+    } else {
+        None
+    };
     let info = store.info().await?;
     let settings: Vec<String> = info
         .settings
@@ -199,10 +218,16 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
     tracing::info!("Mayday listening on http://{addr}");
     println!("Mayday listening on http://{addr}");
-    if let Some(token) = generated {
+    if let Some(token) = &generated {
         println!("First start: created user admin. Its API token (shown once, keep it safe):");
         println!("  {token}");
         println!("  curl -H 'Authorization: Bearer {token}' http://{addr}/api/v1/incidents");
+    }
+    if let Some(demo) = &demo {
+        let url = format!("http://{addr}");
+        let text = demo.instructions(&url, generated.as_deref(), bootstrap.is_some());
+        // Nobody reading stdout (closed pipe) is no reason to stop serving.
+        let _ = std::io::Write::write_all(&mut std::io::stdout(), text.as_bytes());
     }
     let state = AppState::new(
         store,

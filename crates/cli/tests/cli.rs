@@ -1,6 +1,12 @@
-//! End-to-end tests of the `mayday` binary: durability across SIGKILL, the admin commands and
-//! configuration errors. Each runs on SQLite, and on PostgreSQL when `MAYDAY_TEST_DATABASE_URL`
-//! names a server (CI always does; there a missing URL fails instead of skipping).
+//! End-to-end tests of the `mayday` binary: durability across SIGKILL, the admin commands,
+//! configuration errors, and the client commands (`client`). Each runs on SQLite, and on
+//! PostgreSQL when `MAYDAY_TEST_DATABASE_URL` names a server (CI always does; there a missing URL
+//! fails instead of skipping).
+
+#[path = "cli/client.rs"]
+mod client;
+#[path = "cli/demo.rs"]
+mod demo;
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::PathBuf;
@@ -129,13 +135,21 @@ impl Drop for Server {
     }
 }
 
+/// A plain reqwest client. With `--features tls` reqwest needs the crypto provider installed
+/// first, as the binary does.
+fn http_client() -> reqwest::Client {
+    #[cfg(feature = "tls")]
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::new()
+}
+
 async fn call(
     method: reqwest::Method,
     url: String,
     token: &str,
     body: Option<Value>,
 ) -> (u16, Value) {
-    let client = reqwest::Client::new();
+    let client = http_client();
     let mut req = client.request(method, url).bearer_auth(token);
     if let Some(b) = body {
         req = req.json(&b);
@@ -361,7 +375,7 @@ async fn requests_over_the_rate_limit_get_429() {
     let config = dir.path().join("mayday.toml");
     std::fs::write(&config, "[rate_limit]\nper_second = 0.1\nburst = 3\n").unwrap();
     let server = Server::start_with(&db, &["--config", config.to_str().unwrap()]);
-    let client = reqwest::Client::new();
+    let client = http_client();
     let mut statuses = Vec::new();
     for _ in 0..4 {
         let res = client

@@ -5,6 +5,7 @@
 pub mod api;
 pub mod auth;
 pub mod clock;
+pub mod demo;
 pub mod error;
 pub mod input;
 pub mod services;

@@ -32,8 +32,7 @@ CREATE TABLE incidents (
 CREATE INDEX incidents_updated ON incidents (updated_at);
 CREATE INDEX incidents_priority ON incidents (priority);
 CREATE INDEX incidents_status_priority ON incidents (status, priority);
-CREATE INDEX incidents_service ON incidents (service_id);
--- Work queues: open incidents of a service, team or person at some priorities.
+-- Work queues (also serve plain service/team/assignee filters through their first column): open incidents of a service, team or person at some priorities.
 CREATE INDEX incidents_service_queue ON incidents (service_id, status, priority);
 CREATE INDEX incidents_group_queue ON incidents (group_id, status, priority);
 CREATE INDEX incidents_assignee_queue ON incidents (assignee_id, status, priority);

@@ -69,30 +69,174 @@ pub const MONITORING_USER: &str = "monitoring";
 pub const MANAGER_USER: &str = "rachel.cohen";
 
 pub const USERS: &[UserSpec] = &[
-    user("sofia.martin", "Sofia Martin", "Europe/Paris", Role::Agent, Some(SERVICE_DESK)),
-    user("liam.oconnor", "Liam O'Connor", "Europe/Dublin", Role::Agent, Some(SERVICE_DESK)),
-    user("priya.raman", "Priya Raman", "Asia/Kolkata", Role::Agent, Some(SERVICE_DESK)),
-    user("diego.alvarez", "Diego Alvarez", "America/Mexico_City", Role::Agent, Some(SERVICE_DESK)),
-    user("kenji.watanabe", "Kenji Watanabe", "Asia/Tokyo", Role::Agent, Some("Network Operations")),
-    user("marta.kowalska", "Marta Kowalska", "Europe/Warsaw", Role::Agent, Some("Network Operations")),
-    user("daniel.okafor", "Daniel Okafor", "Africa/Lagos", Role::Agent, Some("Database Administration")),
-    user("elena.petrova", "Elena Petrova", "Europe/Berlin", Role::Agent, Some("Database Administration")),
-    user("jonas.berg", "Jonas Berg", "Europe/Stockholm", Role::Agent, Some("Platform Engineering")),
-    user("aisha.rahman", "Aisha Rahman", "America/Toronto", Role::Agent, Some("Platform Engineering")),
-    user("carlos.mendes", "Carlos Mendes", "America/Sao_Paulo", Role::Agent, Some("Platform Engineering")),
-    user("nadia.haddad", "Nadia Haddad", "Europe/London", Role::Agent, Some("Security Operations")),
-    user("tom.fischer", "Tom Fischer", "Europe/Zurich", Role::Agent, Some("Security Operations")),
-    user("grace.kim", "Grace Kim", "America/Los_Angeles", Role::Agent, Some("Identity & Access")),
-    user("oliver.smith", "Oliver Smith", "Australia/Sydney", Role::Agent, Some("Identity & Access")),
-    user(MANAGER_USER, "Rachel Cohen", "America/New_York", Role::Manager, Some(SERVICE_DESK)),
-    user("ben.carter", "Ben Carter", "America/Chicago", Role::Requester, None),
-    user("lucia.romero", "Lucia Romero", "Europe/Madrid", Role::Requester, None),
-    user("ahmed.yusuf", "Ahmed Yusuf", "Asia/Dubai", Role::Requester, None),
-    user("emma.dubois", "Emma Dubois", "Europe/Paris", Role::Requester, None),
-    user("hannah.lee", "Hannah Lee", "Asia/Seoul", Role::Requester, None),
-    user("noah.schmidt", "Noah Schmidt", "Europe/Vienna", Role::Requester, None),
-    user("ivy.nguyen", "Ivy Nguyen (audit)", "Asia/Singapore", Role::Viewer, None),
-    user(MONITORING_USER, "Monitoring (Alertmanager)", "UTC", Role::Requester, None),
+    user(
+        "sofia.martin",
+        "Sofia Martin",
+        "Europe/Paris",
+        Role::Agent,
+        Some(SERVICE_DESK),
+    ),
+    user(
+        "liam.oconnor",
+        "Liam O'Connor",
+        "Europe/Dublin",
+        Role::Agent,
+        Some(SERVICE_DESK),
+    ),
+    user(
+        "priya.raman",
+        "Priya Raman",
+        "Asia/Kolkata",
+        Role::Agent,
+        Some(SERVICE_DESK),
+    ),
+    user(
+        "diego.alvarez",
+        "Diego Alvarez",
+        "America/Mexico_City",
+        Role::Agent,
+        Some(SERVICE_DESK),
+    ),
+    user(
+        "kenji.watanabe",
+        "Kenji Watanabe",
+        "Asia/Tokyo",
+        Role::Agent,
+        Some("Network Operations"),
+    ),
+    user(
+        "marta.kowalska",
+        "Marta Kowalska",
+        "Europe/Warsaw",
+        Role::Agent,
+        Some("Network Operations"),
+    ),
+    user(
+        "daniel.okafor",
+        "Daniel Okafor",
+        "Africa/Lagos",
+        Role::Agent,
+        Some("Database Administration"),
+    ),
+    user(
+        "elena.petrova",
+        "Elena Petrova",
+        "Europe/Berlin",
+        Role::Agent,
+        Some("Database Administration"),
+    ),
+    user(
+        "jonas.berg",
+        "Jonas Berg",
+        "Europe/Stockholm",
+        Role::Agent,
+        Some("Platform Engineering"),
+    ),
+    user(
+        "aisha.rahman",
+        "Aisha Rahman",
+        "America/Toronto",
+        Role::Agent,
+        Some("Platform Engineering"),
+    ),
+    user(
+        "carlos.mendes",
+        "Carlos Mendes",
+        "America/Sao_Paulo",
+        Role::Agent,
+        Some("Platform Engineering"),
+    ),
+    user(
+        "nadia.haddad",
+        "Nadia Haddad",
+        "Europe/London",
+        Role::Agent,
+        Some("Security Operations"),
+    ),
+    user(
+        "tom.fischer",
+        "Tom Fischer",
+        "Europe/Zurich",
+        Role::Agent,
+        Some("Security Operations"),
+    ),
+    user(
+        "grace.kim",
+        "Grace Kim",
+        "America/Los_Angeles",
+        Role::Agent,
+        Some("Identity & Access"),
+    ),
+    user(
+        "oliver.smith",
+        "Oliver Smith",
+        "Australia/Sydney",
+        Role::Agent,
+        Some("Identity & Access"),
+    ),
+    user(
+        MANAGER_USER,
+        "Rachel Cohen",
+        "America/New_York",
+        Role::Manager,
+        Some(SERVICE_DESK),
+    ),
+    user(
+        "ben.carter",
+        "Ben Carter",
+        "America/Chicago",
+        Role::Requester,
+        None,
+    ),
+    user(
+        "lucia.romero",
+        "Lucia Romero",
+        "Europe/Madrid",
+        Role::Requester,
+        None,
+    ),
+    user(
+        "ahmed.yusuf",
+        "Ahmed Yusuf",
+        "Asia/Dubai",
+        Role::Requester,
+        None,
+    ),
+    user(
+        "emma.dubois",
+        "Emma Dubois",
+        "Europe/Paris",
+        Role::Requester,
+        None,
+    ),
+    user(
+        "hannah.lee",
+        "Hannah Lee",
+        "Asia/Seoul",
+        Role::Requester,
+        None,
+    ),
+    user(
+        "noah.schmidt",
+        "Noah Schmidt",
+        "Europe/Vienna",
+        Role::Requester,
+        None,
+    ),
+    user(
+        "ivy.nguyen",
+        "Ivy Nguyen (audit)",
+        "Asia/Singapore",
+        Role::Viewer,
+        None,
+    ),
+    user(
+        MONITORING_USER,
+        "Monitoring (Alertmanager)",
+        "UTC",
+        Role::Requester,
+        None,
+    ),
 ];
 
 pub struct ServiceSpec {
@@ -109,7 +253,12 @@ pub const SERVICES: &[ServiceSpec] = &[
         tier: 1,
         team: "Platform Engineering",
         description: "The public web shop: catalogue, basket, checkout and customer accounts.",
-        hosts: &["portal-web-01", "portal-web-02", "portal-web-03", "lb-public-01"],
+        hosts: &[
+            "portal-web-01",
+            "portal-web-02",
+            "portal-web-03",
+            "lb-public-01",
+        ],
     },
     ServiceSpec {
         name: "Payments API",
@@ -172,7 +321,12 @@ pub const SERVICES: &[ServiceSpec] = &[
         tier: 2,
         team: "Platform Engineering",
         description: "CI runners, the artifact registry and the deployment jobs.",
-        hosts: &["ci-runner-01", "ci-runner-02", "ci-runner-03", "registry-01"],
+        hosts: &[
+            "ci-runner-01",
+            "ci-runner-02",
+            "ci-runner-03",
+            "registry-01",
+        ],
     },
     ServiceSpec {
         name: "Data Warehouse",
@@ -203,6 +357,8 @@ pub enum Channel {
 
 pub struct Scenario {
     pub service: &'static str,
+    /// The hosts it happens on (`{host}`, `{host2}`); empty: any host of the service.
+    pub hosts: &'static [&'static str],
     pub category: &'static str,
     pub subcategory: &'static str,
     /// Priority levels this scenario plausibly has.
@@ -211,10 +367,14 @@ pub struct Scenario {
     pub titles: &'static [&'static str],
     /// How a caller words it on the phone (duplicates of a major incident).
     pub caller_titles: &'static [&'static str],
+    /// As many as `titles` to go with the title of the same position; otherwise any fits any.
     pub descriptions: &'static [&'static str],
+    /// How a person describes it when they report it rather than monitoring (scenarios that
+    /// come both ways); goes with `caller_titles` like `descriptions` with `titles`.
+    pub reports: &'static [&'static str],
     /// Internal work notes, in the order an investigation would produce them.
     pub notes: &'static [&'static str],
-    /// Public updates.
+    /// Public updates; the last one says the service is back.
     pub updates: &'static [&'static str],
     /// (resolution code, resolution notes).
     pub resolutions: &'static [(&'static str, &'static str)],
@@ -231,6 +391,7 @@ const NONE: &[&str] = &[];
 pub const SCENARIOS: &[Scenario] = &[
     Scenario {
         service: "Customer Portal",
+        hosts: &["portal-web-01", "portal-web-02", "portal-web-03"],
         category: "software",
         subcategory: "application",
         levels: &[1, 2, 3],
@@ -246,10 +407,18 @@ pub const SCENARIOS: &[Scenario] = &[
         ],
         descriptions: &[
             "Error rate on {host} behind the public load balancer climbed to {pct}% at about \
-             {time} UTC. Customers see a blank page or a gateway error after adding items to \
-             the basket; retrying sometimes works.",
+             {time} UTC. Customers see a gateway error after adding items to the basket; \
+             retrying sometimes works.",
             "Several customers phoned in: the checkout spinner turns for a minute and then fails. \
              Response times on {host} are above 8 seconds at the 95th percentile.",
+            "Pages of the web shop take 10 to 20 seconds to load since about {time} UTC. The \
+             front-end servers are not busy; requests wait on something behind them.",
+        ],
+        reports: &[
+            "Customers call to say they cannot pay for their basket: the page hangs and then \
+             shows an error. It started around {time} UTC.",
+            "The web shop shows an error page at the last step of checkout. Several customers \
+             have phoned about it in the last half hour.",
         ],
         notes: &[
             "Connection pool of the portal application is saturated on {host}: {n} requests \
@@ -286,6 +455,7 @@ pub const SCENARIOS: &[Scenario] = &[
     },
     Scenario {
         service: "Payments API",
+        hosts: &["pay-api-01", "pay-api-02"],
         category: "software",
         subcategory: "application",
         levels: &[1, 2],
@@ -300,11 +470,18 @@ pub const SCENARIOS: &[Scenario] = &[
             "Customer charged but no order confirmation",
         ],
         descriptions: &[
-            "Alert: the share of failed authorisations on {host} is {pct}% over the last 10 \
-             minutes (normal is under 2%). Most failures are timeouts towards the card \
-             acquirer.",
-            "The payment worker queue on {host} is growing; {n} thousand messages waiting. \
-             Customers are charged but their orders stay in 'payment pending'.",
+            "Alert: {pct}% of card authorisations on {host} failed over the last 10 minutes \
+             (normal is under 2%). Most failures are timeouts towards the card acquirer.",
+            "The error rate of the payments API on {host} is {pct}% and rising. Failed calls \
+             all go to the card acquirer and time out after 25 seconds.",
+            "The payment worker queue holds {n} thousand messages and grows. Customers are \
+             charged but their orders stay in 'payment pending'.",
+        ],
+        reports: &[
+            "A customer called: their card was refused twice in the web shop although it works \
+             elsewhere. Others report the same on social media.",
+            "A customer was charged but has no order confirmation after {minutes} minutes. Two \
+             more calls about the same thing.",
         ],
         notes: &[
             "Acquirer status page shows no incident. Our outbound calls from {host} take 25 s \
@@ -341,6 +518,7 @@ pub const SCENARIOS: &[Scenario] = &[
     },
     Scenario {
         service: "Orders Database",
+        hosts: &["pg-orders-01", "pg-orders-02"],
         category: "database",
         subcategory: "replication",
         levels: &[2, 3, 4],
@@ -354,6 +532,7 @@ pub const SCENARIOS: &[Scenario] = &[
             "Alert: replica {host2} is {minutes} minutes behind {host}. Reports read from the \
              replica show stale stock levels.",
         ],
+        reports: NONE,
         notes: &[
             "A long-running analytics query on {host2} blocks WAL replay (conflict with \
              recovery).",
@@ -374,42 +553,36 @@ pub const SCENARIOS: &[Scenario] = &[
     },
     Scenario {
         service: "Orders Database",
+        hosts: &["pg-orders-01"],
         category: "database",
         subcategory: "availability",
         levels: &[1, 2, 3],
         channel: Channel::Alert,
         titles: &[
-            "Disk usage on {host} at {pct}%",
-            "Orders database refusing new connections",
+            "Disk usage on {host} at {high}%",
+            "Orders database data volume filling up",
         ],
         caller_titles: &["Order screens in the warehouse show 'database unavailable'"],
         descriptions: &[
-            "Alert: data volume of {host} is filling quickly ({pct}% used, +4% in the last \
+            "Alert: the data volume of {host} is filling quickly ({high}% used, +4% in the last \
              hour). At this rate writes stop within {n} hours.",
-            "The primary {host} reports 'too many clients already'; the portal and the \
-             warehouse application both get connection errors.",
         ],
+        reports: NONE,
         notes: &[
-            "WAL archive is not being cleaned: the archive command fails since the backup \
-             bucket credentials expired.",
-            "Renewed the backup bucket credentials; archiving resumed and {n} GB of WAL were \
-             shipped and removed.",
-            "A batch job opened {n} connections without a pool; killed it and asked the team to \
-             use the pooler.",
+            "The pg_wal directory holds {n} GB: WAL segments are not being archived and removed.",
+            "The archive command fails since the backup bucket credentials expired yesterday.",
+            "Renewed the backup bucket credentials; archiving resumed and the backlog is being \
+             shipped.",
         ],
-        updates: &["Order processing is slowed down by a database problem. We are on it."],
-        resolutions: &[
-            (
-                "solution_provided",
-                "Archive command fixed after renewing its credentials; disk usage back to 61%. \
-                 Alert threshold lowered to 80%.",
-            ),
-            (
-                "resolved_by_change",
-                "Batch job moved behind the connection pooler; max_connections headroom \
-                 restored.",
-            ),
+        updates: &[
+            "Order processing is at risk because of a database storage problem. We are on it.",
+            "The database is healthy again; orders are processed normally.",
         ],
+        resolutions: &[(
+            "solution_provided",
+            "Archive command fixed after renewing its credentials; disk usage back to 61%. \
+             Alert threshold lowered to 80%.",
+        )],
         workaround: "Temporarily extended the data volume by 200 GB.",
         root_cause: "Expired storage credentials made WAL archiving fail silently, so WAL \
                      accumulated on the primary's disk.",
@@ -419,6 +592,49 @@ pub const SCENARIOS: &[Scenario] = &[
     },
     Scenario {
         service: "Orders Database",
+        hosts: &["pg-orders-01"],
+        category: "database",
+        subcategory: "availability",
+        levels: &[1, 2],
+        channel: Channel::Both,
+        titles: &[
+            "Orders database refusing new connections",
+            "'Too many clients' errors from the orders database",
+        ],
+        caller_titles: &["Order screens in the warehouse show 'database unavailable'"],
+        descriptions: &[
+            "The primary {host} answers 'too many clients already'; the portal and the \
+             warehouse application both get connection errors since {time} UTC.",
+        ],
+        reports: &[
+            "The order screens in the warehouse show 'database unavailable' since {time} UTC. \
+             Picking has stopped.",
+        ],
+        notes: &[
+            "{n} idle connections from one host: the new stock-sync batch job opens a \
+             connection per item and never closes them.",
+            "Killed the batch job's sessions; the portal and the warehouse reconnect.",
+            "Asked the team owning the batch job to go through the connection pooler.",
+        ],
+        updates: &[
+            "Orders cannot be processed at the moment because of a database problem.",
+            "Order processing works again.",
+        ],
+        resolutions: &[(
+            "resolved_by_change",
+            "Batch job moved behind the connection pooler; a per-user connection limit now \
+             protects the primary.",
+        )],
+        workaround: "Kill the batch job's idle sessions.",
+        root_cause: "A new batch job opened connections without a pool and never closed them, \
+                     exhausting max_connections on the primary.",
+        tags: &["database"],
+        confidential: false,
+        major: true,
+    },
+    Scenario {
+        service: "Orders Database",
+        hosts: &["pg-orders-01", "pg-orders-02"],
         category: "database",
         subcategory: "backup",
         levels: &[2, 3, 4],
@@ -431,15 +647,20 @@ pub const SCENARIOS: &[Scenario] = &[
         descriptions: &[
             "The nightly base backup of {host} ended with an error after {minutes} minutes. \
              The last good backup is from the night before.",
+            "The weekly restore test of last night's backup of {host} stopped with a checksum \
+             mismatch in one data file.",
         ],
+        reports: NONE,
         notes: &[
-            "Backup log: connection reset by the object store at {pct}% progress.",
+            "Backup log: connection reset by the object store at {pct}% progress; the upload \
+             was not retried.",
             "Re-ran the backup by hand; it completed and the restore test passed.",
         ],
         updates: NONE,
         resolutions: &[(
             "solution_provided",
-            "Backup re-run succeeded; added retries on upload errors to the backup job.",
+            "Backup re-run succeeded and was verified; the backup job now retries failed \
+             uploads.",
         )],
         workaround: "",
         root_cause: "",
@@ -449,6 +670,7 @@ pub const SCENARIOS: &[Scenario] = &[
     },
     Scenario {
         service: "Data Warehouse",
+        hosts: &["dwh-01"],
         category: "database",
         subcategory: "performance",
         levels: &[3, 4, 5],
@@ -464,13 +686,16 @@ pub const SCENARIOS: &[Scenario] = &[
              used to take a few seconds.",
             "The month-end finance report stops with a timeout after 10 minutes. Finance needs \
              it for the close.",
+            "Every query I run on the warehouse is several times slower than last week, even \
+             the small ones.",
         ],
+        reports: NONE,
         notes: &[
-            "Table statistics on the fact table are {n} days old; autovacuum cannot keep up \
-             with the nightly loads.",
-            "Ran ANALYZE on the fact tables; the report plan now uses the date index.",
+            "Table statistics on the fact tables are {n} days old; the nightly loads changed \
+             them a lot since.",
+            "Ran ANALYZE on the fact tables; the plans now use the date index.",
         ],
-        updates: &["The report works again; it opens in under 20 seconds."],
+        updates: &["It is fast again; reports open in under 20 seconds."],
         resolutions: &[
             (
                 "solution_provided",
@@ -490,22 +715,28 @@ pub const SCENARIOS: &[Scenario] = &[
     },
     Scenario {
         service: "Data Warehouse",
+        hosts: &["etl-01"],
         category: "software",
         subcategory: "application",
         levels: &[3, 4],
         channel: Channel::Both,
         titles: &[
-            "Nightly load job failed on {host2}",
+            "Nightly load job failed on {host}",
             "Yesterday's sales missing from the warehouse",
         ],
-        caller_titles: NONE,
+        caller_titles: &["Yesterday's sales missing from the reports"],
         descriptions: &[
-            "The nightly load on {host2} stopped at step {n} of 14 with 'duplicate key value'. \
+            "The nightly load on {host} stopped at step {step} with 'duplicate key value'. \
              Reports show figures up to the day before yesterday.",
+            "The sales reports this morning stop at the day before yesterday. Did the load run?",
+        ],
+        reports: &[
+            "The sales reports this morning stop at the day before yesterday. Did the load run?",
         ],
         notes: &[
-            "A source system sent the same batch twice after its own retry.",
-            "Deleted the duplicate batch from staging and restarted the load from step {n}.",
+            "The load stopped at step {step}: a source system sent the same batch twice after \
+             its own retry.",
+            "Deleted the duplicate batch from staging and restarted the load from step {step}.",
         ],
         updates: &["Yesterday's figures are loaded; the reports are complete again."],
         resolutions: &[(
@@ -521,6 +752,7 @@ pub const SCENARIOS: &[Scenario] = &[
     },
     Scenario {
         service: "Single Sign-On",
+        hosts: &["sso-01", "sso-02"],
         category: "configuration",
         subcategory: "certificate",
         levels: &[1, 2],
@@ -539,6 +771,12 @@ pub const SCENARIOS: &[Scenario] = &[
             "Users are sent back to the sign-in page in a loop. Monitoring of {host} shows \
              {pct}% of assertions rejected.",
         ],
+        reports: &[
+            "Since this morning I cannot log in to any application: after my password I get an \
+             error page.",
+            "I enter my password, confirm on my phone, and land on the login page again. My \
+             whole team has the same.",
+        ],
         notes: &[
             "The token-signing certificate on {host} expired at {time} UTC; the new one was \
              generated last month but never activated.",
@@ -550,6 +788,7 @@ pub const SCENARIOS: &[Scenario] = &[
             "Signing in to company applications fails. We know the cause and are fixing it.",
             "Most applications accept sign-ins again. A few still need a manual step; we are \
              doing it now.",
+            "Sign-in works again for all applications.",
         ],
         resolutions: &[(
             "solution_provided",
@@ -565,23 +804,23 @@ pub const SCENARIOS: &[Scenario] = &[
     },
     Scenario {
         service: "Single Sign-On",
+        hosts: &[],
         category: "access",
         subcategory: "account_locked",
         levels: &[3, 4],
         channel: Channel::User,
         titles: &[
-            "Multi-factor push notifications not arriving",
-            "Cannot complete MFA sign-in on new phone",
+            "Multi-factor prompt no longer arrives on my new phone",
+            "Cannot complete MFA sign-in after changing phone",
         ],
         caller_titles: NONE,
         descriptions: &[
             "I changed my phone yesterday and the authenticator app no longer gets the \
              sign-in prompt, so I cannot log in to anything.",
-            "Push prompts arrive {minutes} minutes late or not at all for several people in the \
-             {site}.",
         ],
+        reports: NONE,
         notes: &[
-            "Verified the caller's identity by video call with the manager present.",
+            "Verified the caller's identity by video call with their manager present.",
             "Removed the old device and sent a new enrolment link.",
         ],
         updates: &["You can enrol your new phone with the link we just emailed you."],
@@ -597,6 +836,7 @@ pub const SCENARIOS: &[Scenario] = &[
     },
     Scenario {
         service: "Single Sign-On",
+        hosts: &[],
         category: "security",
         subcategory: "unauthorized_access",
         levels: &[1, 2],
@@ -605,10 +845,18 @@ pub const SCENARIOS: &[Scenario] = &[
             "Suspicious sign-ins from an unusual country",
             "Impossible-travel alert for a finance account",
         ],
-        caller_titles: NONE,
+        caller_titles: &[
+            "Sign-in prompts I did not ask for",
+            "Strange forwarding rule in my mailbox",
+        ],
         descriptions: &[
             "Alert: {n} successful sign-ins to one account from two countries {minutes} \
              minutes apart. The second location has never been used by this person.",
+        ],
+        reports: &[
+            "I received two sign-in prompts on my phone tonight that I did not ask for, and a \
+             colleague says I sent her an odd email.",
+            "There is a rule in my mailbox forwarding everything to an address I do not know.",
         ],
         notes: &[
             "Session tokens revoked and the account disabled pending review.",
@@ -631,6 +879,7 @@ pub const SCENARIOS: &[Scenario] = &[
     },
     Scenario {
         service: "Directory & Accounts",
+        hosts: &[],
         category: "access",
         subcategory: "account_locked",
         levels: &[3, 4, 5],
@@ -643,8 +892,11 @@ pub const SCENARIOS: &[Scenario] = &[
         caller_titles: NONE,
         descriptions: &[
             "Since I changed my password my account locks every few minutes. I cannot work.",
-            "My account got locked while I was on holiday and now nothing accepts my password.",
+            "My account is locked again, the second time this week. I did not type a wrong \
+             password.",
+            "Every morning my account is locked when I arrive and I have to call you.",
         ],
+        reports: NONE,
         notes: &[
             "Lockout source is the caller's old phone still syncing mail with the previous \
              password.",
@@ -670,6 +922,7 @@ pub const SCENARIOS: &[Scenario] = &[
     },
     Scenario {
         service: "Directory & Accounts",
+        hosts: &[],
         category: "access",
         subcategory: "password_reset",
         levels: &[4, 5],
@@ -683,6 +936,7 @@ pub const SCENARIOS: &[Scenario] = &[
             "The self-service reset page says my phone number is not registered, so I cannot \
              reset my expired password.",
         ],
+        reports: NONE,
         notes: &["Identity verified by call-back to the number in the HR system."],
         updates: &["A temporary password was sent by SMS; you will be asked to change it."],
         resolutions: &[(
@@ -698,6 +952,7 @@ pub const SCENARIOS: &[Scenario] = &[
     },
     Scenario {
         service: "Directory & Accounts",
+        hosts: &[],
         category: "access",
         subcategory: "permissions",
         levels: &[4, 5],
@@ -710,15 +965,18 @@ pub const SCENARIOS: &[Scenario] = &[
         descriptions: &[
             "I moved to the controlling team last week and still cannot open the finance \
              shared drive. My manager approved the access.",
+            "Since I joined the logistics team I get 'access denied' on their project folder. \
+             My new manager approved it by email.",
         ],
+        reports: NONE,
         notes: &[
             "Approval found in the caller's email; group membership was never requested.",
             "Added the caller to the group; the change needs a new sign-in to apply.",
         ],
-        updates: &["Access granted. Please sign out and in again to see the drive."],
+        updates: &["Access granted. Please sign out and in again to see the folder."],
         resolutions: &[(
             "solution_provided",
-            "Added to the finance readers group; access confirmed after sign-in.",
+            "Added to the right group; access confirmed after sign-in.",
         )],
         workaround: "",
         root_cause: "",
@@ -728,6 +986,7 @@ pub const SCENARIOS: &[Scenario] = &[
     },
     Scenario {
         service: "Directory & Accounts",
+        hosts: &[],
         category: "access",
         subcategory: "new_account",
         levels: &[3, 4],
@@ -740,7 +999,10 @@ pub const SCENARIOS: &[Scenario] = &[
         descriptions: &[
             "Our new colleague started today and cannot sign in: the account does not seem to \
              exist. The HR record was created two weeks ago.",
+            "The contractor joining my project today has no account yet; the request was \
+             approved last week.",
         ],
+        reports: NONE,
         notes: &[
             "The HR sync rejected the record: the start date field was empty.",
             "Created the account by hand and fixed the HR record so the sync does not create a \
@@ -759,6 +1021,7 @@ pub const SCENARIOS: &[Scenario] = &[
     },
     Scenario {
         service: "Email & Calendar",
+        hosts: &["mail-relay-01"],
         category: "software",
         subcategory: "application",
         levels: &[2, 3],
@@ -766,33 +1029,28 @@ pub const SCENARIOS: &[Scenario] = &[
         titles: &[
             "Outgoing email delayed by {minutes} minutes",
             "Mail queue growing on {host}",
-            "Emails to customers bounce with 'policy rejection'",
         ],
         caller_titles: &["My emails are not arriving at customers"],
         descriptions: &[
-            "The outbound queue on {host} holds {n} thousand messages and grows. Staff notice \
-             that replies to customers arrive late.",
-            "Customers tell us our emails bounce; the bounce says our sending address failed \
-             the receiver's policy check.",
+            "Replies to customers arrive {minutes} minutes late; several people noticed it \
+             this morning.",
+            "The outbound queue on {host} holds {n} thousand messages and grows.",
         ],
+        reports: &["Customers say my replies reach them an hour after I send them."],
         notes: &[
-            "One large mailing sent from a shared mailbox filled the queue; the relay is \
-             throttled by the receiving provider.",
-            "The SPF record lost the relay's address during last week's DNS clean-up.",
-            "Restored the SPF record; queue draining.",
+            "One large mailing sent from a shared mailbox filled the queue; the receiving \
+             provider throttles our relay.",
+            "Paused the mailing and moved it to the marketing platform; the queue is draining.",
         ],
-        updates: &["Emails are delayed. They are not lost and will be delivered."],
-        resolutions: &[
-            (
-                "solution_provided",
-                "Queue drained after throttling the mailing; bulk mail now goes through the \
-                 marketing platform.",
-            ),
-            (
-                "resolved_by_change",
-                "SPF record corrected; deliveries accepted again.",
-            ),
+        updates: &[
+            "Emails are delayed. They are not lost and will be delivered.",
+            "Email delivery is back to normal.",
         ],
+        resolutions: &[(
+            "solution_provided",
+            "Queue drained after moving the mailing; bulk mail now has to go through the \
+             marketing platform.",
+        )],
         workaround: "",
         root_cause: "",
         tags: &["email"],
@@ -801,30 +1059,32 @@ pub const SCENARIOS: &[Scenario] = &[
     },
     Scenario {
         service: "Email & Calendar",
-        category: "software",
-        subcategory: "application",
-        levels: &[4, 5],
+        hosts: &["mail-relay-01"],
+        category: "configuration",
+        subcategory: "misconfiguration",
+        levels: &[2, 3],
         channel: Channel::User,
         titles: &[
-            "Shared mailbox no longer visible in mail client",
-            "Calendar not syncing to phone",
-            "Meeting invitations arrive without the video link",
+            "Emails to customers bounce with 'policy rejection'",
+            "Our emails end up in customers' spam folders",
         ],
-        caller_titles: NONE,
+        caller_titles: &["My emails are not arriving at customers"],
         descriptions: &[
-            "Since yesterday the support shared mailbox disappeared from my mail client. \
-             Colleagues still see it.",
-            "Appointments I create on my laptop do not show on my phone.",
+            "Customers tell us our emails bounce; the bounce says our sending address failed \
+             the receiver's policy check.",
+            "Two customers found our invoices in their spam folder this week; before they \
+             always arrived.",
         ],
+        reports: NONE,
         notes: &[
-            "The caller's delegation was removed by a group clean-up; restored it.",
-            "Removed and re-added the account on the phone; sync works.",
+            "The SPF record lost the relay's address during last week's DNS clean-up.",
+            "Restored the SPF record; test messages pass the checks again.",
         ],
-        updates: &["Please restart your mail client; the mailbox should appear again."],
-        resolutions: &[
-            ("solution_provided", "Permission restored; the mailbox is back."),
-            ("resolved_by_caller", "Caller re-added the account on the phone; sync works."),
-        ],
+        updates: &["Our emails are delivered normally again."],
+        resolutions: &[(
+            "resolved_by_change",
+            "SPF record corrected under change {change}; deliveries accepted again.",
+        )],
         workaround: "",
         root_cause: "",
         tags: &["email"],
@@ -832,42 +1092,112 @@ pub const SCENARIOS: &[Scenario] = &[
         major: false,
     },
     Scenario {
+        service: "Email & Calendar",
+        hosts: &[],
+        category: "software",
+        subcategory: "application",
+        levels: &[4, 5],
+        channel: Channel::User,
+        titles: &[
+            "Shared mailbox no longer visible in mail client",
+            "Cannot send as the team mailbox anymore",
+        ],
+        caller_titles: NONE,
+        descriptions: &[
+            "Since yesterday the support shared mailbox disappeared from my mail client. \
+             Colleagues still see it.",
+            "When I send from the team mailbox I get 'you do not have permission'. It worked \
+             last week.",
+        ],
+        reports: NONE,
+        notes: &[
+            "The caller's delegation was removed by last week's group clean-up.",
+            "Restored the delegation; it can take an hour to show up.",
+        ],
+        updates: &["Please restart your mail client; the mailbox should be back."],
+        resolutions: &[(
+            "solution_provided",
+            "Delegation restored; the mailbox is back.",
+        )],
+        workaround: "",
+        root_cause: "",
+        tags: &["email"],
+        confidential: false,
+        major: false,
+    },
+    Scenario {
+        service: "Email & Calendar",
+        hosts: &[],
+        category: "software",
+        subcategory: "application",
+        levels: &[4, 5],
+        channel: Channel::User,
+        titles: &[
+            "Calendar not syncing to phone",
+            "Mail on my phone stopped updating",
+        ],
+        caller_titles: NONE,
+        descriptions: &[
+            "Appointments I create on my laptop do not show on my phone.",
+            "My phone shows no new mail since Monday; on the laptop everything arrives.",
+        ],
+        reports: NONE,
+        notes: &[
+            "The phone's account still uses the old server profile from before the migration.",
+            "Walked the caller through removing and re-adding the account.",
+        ],
+        updates: &["Please remove and add the account again on your phone; steps attached."],
+        resolutions: &[(
+            "resolved_by_caller",
+            "Caller re-added the account on the phone; sync works.",
+        )],
+        workaround: "",
+        root_cause: "",
+        tags: &["email", "mobile"],
+        confidential: false,
+        major: false,
+    },
+    Scenario {
         service: "VPN Remote Access",
+        hosts: &["vpn-gw-01", "vpn-gw-02"],
         category: "network",
         subcategory: "vpn",
-        levels: &[1, 2, 3, 4],
+        levels: &[1, 2, 3],
         channel: Channel::Both,
         titles: &[
             "VPN connections fail with 'gateway unreachable'",
             "Remote staff cannot connect to VPN",
-            "VPN drops every few minutes",
         ],
-        caller_titles: &["VPN not working from home", "Cannot connect to the VPN since this morning"],
+        caller_titles: &[
+            "VPN not working from home",
+            "Cannot connect to the VPN since this morning",
+        ],
         descriptions: &[
             "Remote users cannot establish a VPN tunnel; the client reports 'gateway \
              unreachable'. {host} answers pings.",
-            "My VPN disconnects every {minutes} minutes and I lose my remote desktop session.",
+            "Since about {time} UTC new VPN connections are refused; people already connected \
+             are fine.",
+        ],
+        reports: &[
+            "I cannot connect to the VPN from home: the client says 'gateway unreachable'. \
+             Colleagues have the same.",
+            "The VPN client keeps trying to connect and then gives up. It worked yesterday.",
         ],
         notes: &[
-            "{host} has used all {n} licensed tunnels; new connections are refused.",
-            "Failed over to {host2}; tunnels establish again.",
-            "Client logs show dead-peer detection timeouts on the caller's home router.",
+            "{host} has used all of its licensed tunnels; new connections are refused.",
+            "Failed over new connections to {host2}; tunnels establish again.",
+            "Vendor confirmed a temporary licence extension under case {case}.",
         ],
         updates: &[
             "Some people cannot connect to the VPN. We are moving connections to the second \
              gateway.",
             "VPN access is back to normal.",
         ],
-        resolutions: &[
-            (
-                "solution_provided",
-                "Failed over to {host2} and raised the licensed tunnel count on {host}.",
-            ),
-            (
-                "workaround_provided",
-                "Switched the caller's client to TCP mode; the connection stays up.",
-            ),
-        ],
+        resolutions: &[(
+            "solution_provided",
+            "Connections balanced over both gateways and the licensed tunnel count raised on \
+             {host}.",
+        )],
         workaround: "Connect to the secondary gateway (vpn2) by hand.",
         root_cause: "The tunnel licence limit was reached after the Monday return to remote \
                      work; the limit was not monitored.",
@@ -876,35 +1206,64 @@ pub const SCENARIOS: &[Scenario] = &[
         major: true,
     },
     Scenario {
+        service: "VPN Remote Access",
+        hosts: &["vpn-gw-01", "vpn-gw-02"],
+        category: "network",
+        subcategory: "vpn",
+        levels: &[3, 4],
+        channel: Channel::User,
+        titles: &[
+            "VPN drops every few minutes",
+            "VPN disconnects during video calls",
+        ],
+        caller_titles: NONE,
+        descriptions: &[
+            "My VPN disconnects every {minutes} minutes and I lose my remote desktop session.",
+        ],
+        reports: NONE,
+        notes: &[
+            "Client logs show dead-peer detection timeouts; the caller's home router drops UDP \
+             sessions after a short idle time.",
+            "Switched the caller's client profile to TCP mode.",
+        ],
+        updates: &["We changed your VPN profile; please reconnect and tell us if it still drops."],
+        resolutions: &[(
+            "workaround_provided",
+            "Client switched to TCP mode; the connection stays up.",
+        )],
+        workaround: "",
+        root_cause: "",
+        tags: &["remote-work"],
+        confidential: false,
+        major: false,
+    },
+    Scenario {
         service: "Office Network",
+        hosts: &["wlc-01"],
         category: "network",
         subcategory: "wifi",
         levels: &[3, 4, 5],
         channel: Channel::User,
         titles: &[
             "Wi-Fi keeps dropping on the 3rd floor of the {site}",
-            "Guest Wi-Fi not working in the {site}",
-            "Very slow Wi-Fi in the meeting rooms",
+            "Very slow Wi-Fi in the meeting rooms of the {site}",
         ],
         caller_titles: NONE,
         descriptions: &[
             "Laptops on the 3rd floor of the {site} lose the Wi-Fi every few minutes since this \
              morning. Wired ports work.",
-            "Visitors cannot get an address on the guest Wi-Fi; the portal page never appears.",
+            "Video calls from the meeting rooms freeze; a speed test shows under 1 Mbit/s.",
         ],
+        reports: NONE,
         notes: &[
-            "One access point on the floor rebooted in a loop after a power event.",
-            "DHCP scope of the guest network is exhausted ({n} leases of {n}).",
-            "Replaced the faulty access point from stock.",
+            "{host} shows one access point of the area rebooting in a loop since a power event.",
+            "Replaced the faulty access point from stock; clients spread over it again.",
         ],
-        updates: &["Wi-Fi on the floor is stable again."],
-        resolutions: &[
-            ("solution_provided", "Faulty access point replaced; coverage checked."),
-            (
-                "solution_provided",
-                "Guest lease time reduced to 4 hours and scope widened.",
-            ),
-        ],
+        updates: &["Wi-Fi in the area is stable again."],
+        resolutions: &[(
+            "solution_provided",
+            "Faulty access point replaced; coverage checked with a survey.",
+        )],
         workaround: "Use the wired desks by the windows.",
         root_cause: "",
         tags: &["office"],
@@ -913,6 +1272,33 @@ pub const SCENARIOS: &[Scenario] = &[
     },
     Scenario {
         service: "Office Network",
+        hosts: &["wlc-01"],
+        category: "network",
+        subcategory: "wifi",
+        levels: &[4, 5],
+        channel: Channel::User,
+        titles: &["Guest Wi-Fi not working in the {site}"],
+        caller_titles: NONE,
+        descriptions: &["Visitors cannot get on the guest Wi-Fi; the welcome page never appears."],
+        reports: NONE,
+        notes: &[
+            "The guest network's address pool is exhausted: leases last 7 days.",
+            "Reduced the guest lease time to 4 hours and widened the pool.",
+        ],
+        updates: &["Guest Wi-Fi works again."],
+        resolutions: &[(
+            "solution_provided",
+            "Guest lease time reduced to 4 hours and the address pool widened.",
+        )],
+        workaround: "",
+        root_cause: "",
+        tags: &["office"],
+        confidential: false,
+        major: false,
+    },
+    Scenario {
+        service: "Office Network",
+        hosts: &["dns-01", "dns-02"],
         category: "network",
         subcategory: "dns",
         levels: &[1, 2, 3],
@@ -926,11 +1312,16 @@ pub const SCENARIOS: &[Scenario] = &[
             "Alert: {pct}% of queries to {host} time out. Internal names do not resolve; \
              applications that call each other by name fail.",
         ],
+        reports: NONE,
         notes: &[
             "{host} is at 100% CPU answering a burst of queries from one build server.",
             "Blocked the misbehaving client and restarted the resolver; queries answered in 2 ms.",
         ],
-        updates: &["Network name resolution is failing in some offices. We are restoring it."],
+        updates: &[
+            "Name resolution is failing in some offices: websites and internal tools do not \
+             load. We are restoring it.",
+            "Name resolution works again in all offices.",
+        ],
         resolutions: &[(
             "solution_provided",
             "Rate limiting per client enabled on both resolvers; the build server's resolver \
@@ -945,26 +1336,30 @@ pub const SCENARIOS: &[Scenario] = &[
     },
     Scenario {
         service: "Office Network",
+        hosts: &["fw-edge-01", "core-sw-01"],
         category: "network",
         subcategory: "connectivity",
         levels: &[1, 2, 3],
         channel: Channel::Both,
         titles: &[
             "Internet link down at the {site}",
-            "Packet loss on the WAN link to the {site}",
+            "Packet loss on the internet line of the {site}",
         ],
         caller_titles: &["No internet in the office"],
         descriptions: &[
             "Monitoring lost the primary internet link of the {site} at {time} UTC; traffic \
              moved to the backup line, which is saturated.",
-            "Calls from the {site} are choppy and file copies crawl; ping shows {pct}% loss.",
+            "Calls from the {site} are choppy and file copies crawl; ping shows {pct}% loss \
+             towards the internet.",
         ],
+        reports: &["No website loads in the {site} and calls drop. It started around {time} UTC."],
         notes: &[
-            "Carrier confirms a fibre cut in the street; repair crew dispatched, case {case}.",
+            "Errors on the carrier-facing port of {host}; carrier opened case {case}.",
+            "Carrier confirms damaged fibre in the street; repair crew dispatched.",
             "Deprioritised backups and updates on the backup line to keep calls usable.",
         ],
         updates: &[
-            "The office internet line is down; the backup line works but is slow.",
+            "The office internet line has a problem; the backup line works but is slow.",
             "The main line is repaired and the office is back to full speed.",
         ],
         resolutions: &[(
@@ -972,13 +1367,14 @@ pub const SCENARIOS: &[Scenario] = &[
             "Carrier repaired the fibre; traffic back on the primary link.",
         )],
         workaround: "Backup line with traffic shaping.",
-        root_cause: "Fibre cut by road works outside the office.",
+        root_cause: "Fibre damaged by road works outside the office.",
         tags: &["office", "carrier"],
         confidential: false,
         major: false,
     },
     Scenario {
         service: "Office Network",
+        hosts: &["fw-edge-01"],
         category: "network",
         subcategory: "firewall",
         levels: &[3, 4],
@@ -991,12 +1387,17 @@ pub const SCENARIOS: &[Scenario] = &[
         descriptions: &[
             "Our logistics partner changed their IP addresses and their nightly upload to our \
              SFTP server fails since {time} UTC.",
+            "The new supplier portal does not load from the office; from home it works.",
         ],
-        notes: &["Connections from the partner's new range are dropped by rule {n}."],
-        updates: &["The firewall rule has been updated; please try the upload again."],
+        reports: NONE,
+        notes: &[
+            "The connections are dropped by rule {n} on {host}.",
+            "Rule updated; the connection works in a test.",
+        ],
+        updates: &["The firewall rule has been updated; please try again."],
         resolutions: &[(
             "resolved_by_change",
-            "Rule updated with the partner's new range under change {change}.",
+            "Rule updated on {host} under change {change}.",
         )],
         workaround: "",
         root_cause: "",
@@ -1006,6 +1407,7 @@ pub const SCENARIOS: &[Scenario] = &[
     },
     Scenario {
         service: "Customer Portal",
+        hosts: &["portal-web-01", "portal-web-02", "portal-web-03"],
         category: "network",
         subcategory: "load_balancer",
         levels: &[2, 3],
@@ -1016,9 +1418,10 @@ pub const SCENARIOS: &[Scenario] = &[
         ],
         caller_titles: NONE,
         descriptions: &[
-            "Alert: {host} changed state {n} times in 15 minutes on {host2}. Capacity of the \
-             pool is reduced.",
+            "Alert: {host} changed state {n} times in 15 minutes on the public load balancer. \
+             Capacity of the pool is reduced.",
         ],
+        reports: NONE,
         notes: &[
             "Health endpoint takes 4 s under load and the check times out at 3 s.",
             "Health endpoint no longer calls the database; checks stable.",
@@ -1036,6 +1439,7 @@ pub const SCENARIOS: &[Scenario] = &[
     },
     Scenario {
         service: "Endpoint Security",
+        hosts: &["mail-filter-01"],
         category: "security",
         subcategory: "phishing",
         levels: &[2, 3, 4],
@@ -1050,10 +1454,13 @@ pub const SCENARIOS: &[Scenario] = &[
             "I received an email that looks like it comes from HR and asks me to confirm my \
              bank details on an outside site. I did not click the link.",
             "Several colleagues got an urgent email 'from the CEO' asking for gift cards.",
+            "An email says a parcel for me is held and asks for a small fee by card. We do not \
+             expect parcels at this address.",
         ],
+        reports: NONE,
         notes: &[
             "Same message delivered to {n} mailboxes; purged all copies.",
-            "Sender domain and link added to the block lists of the mail filter on {host2}.",
+            "Sender domain and link added to the block lists of {host}.",
             "Checked proxy logs: nobody opened the link.",
         ],
         updates: &["Thank you for reporting it. The message was removed from all mailboxes."],
@@ -1069,6 +1476,7 @@ pub const SCENARIOS: &[Scenario] = &[
     },
     Scenario {
         service: "Endpoint Security",
+        hosts: &["edr-console"],
         category: "security",
         subcategory: "malware",
         levels: &[2, 3],
@@ -1082,6 +1490,7 @@ pub const SCENARIOS: &[Scenario] = &[
             "Alert from {host}: a trojan dropper was quarantined on laptop {asset} after a \
              download from a file-sharing site.",
         ],
+        reports: NONE,
         notes: &[
             "Isolated {asset} from the network through the endpoint console.",
             "Full scan clean after quarantine; no persistence found.",
@@ -1100,27 +1509,31 @@ pub const SCENARIOS: &[Scenario] = &[
     },
     Scenario {
         service: "Build & Deploy Pipeline",
+        hosts: &["registry-01"],
         category: "security",
         subcategory: "vulnerability",
         levels: &[3, 4, 5],
         channel: Channel::Alert,
         titles: &[
-            "Critical vulnerability reported in a base image",
+            "Vulnerability reported in a base image",
             "Dependency scan flags a vulnerable logging library",
         ],
         caller_titles: NONE,
         descriptions: &[
-            "The nightly image scan reports a critical vulnerability in the base image used by \
+            "The nightly image scan on {host} reports a critical vulnerability in the base \
+             image used by {n} services.",
+            "The dependency scan reports a known vulnerability in the logging library used by \
              {n} services.",
         ],
+        reports: NONE,
         notes: &[
             "Not exploitable in our setup (the vulnerable feature is disabled), but we patch.",
-            "Rebuilt the base image; services pick it up with their next deploy.",
+            "Rebuilt with the fixed version; services pick it up with their next deploy.",
         ],
         updates: NONE,
         resolutions: &[(
             "resolved_by_change",
-            "Base image rebuilt and all affected services redeployed.",
+            "Fixed version rolled out and all affected services redeployed.",
         )],
         workaround: "",
         root_cause: "",
@@ -1130,34 +1543,30 @@ pub const SCENARIOS: &[Scenario] = &[
     },
     Scenario {
         service: "Build & Deploy Pipeline",
+        hosts: &["ci-runner-01", "ci-runner-02", "ci-runner-03"],
         category: "configuration",
         subcategory: "deployment",
         levels: &[2, 3, 4],
         channel: Channel::Both,
         titles: &[
             "CI builds failing on {host}",
-            "Deployments stuck in 'pending' for {minutes} minutes",
-            "Artifact registry returns 500 on push",
+            "Builds fail with 'no space left on device'",
         ],
-        caller_titles: NONE,
+        caller_titles: &["Our builds fail with 'no space left on device'"],
         descriptions: &[
             "All builds scheduled on {host} fail with 'no space left on device'. Developers \
              are blocked from merging.",
-            "Deployment jobs wait in the queue; no runner picks them up.",
         ],
+        reports: &["All our builds fail with 'no space left on device'; nobody can merge."],
         notes: &[
-            "Docker build cache on {host} filled the disk.",
-            "Pruned the build cache and added a daily clean-up.",
-            "The runner lost its registration token after the upgrade to {version}.",
+            "The Docker build cache on {host} filled the disk.",
+            "Pruned the build cache; builds pass again.",
         ],
         updates: &["Builds are running again."],
-        resolutions: &[
-            (
-                "solution_provided",
-                "Cache pruned on all runners; clean-up job scheduled daily.",
-            ),
-            ("resolved_by_change", "Runners re-registered after the upgrade."),
-        ],
+        resolutions: &[(
+            "solution_provided",
+            "Cache pruned on all runners; a daily clean-up job now keeps it in check.",
+        )],
         workaround: "Pin jobs to {host2}.",
         root_cause: "",
         tags: &["ci"],
@@ -1165,7 +1574,40 @@ pub const SCENARIOS: &[Scenario] = &[
         major: false,
     },
     Scenario {
+        service: "Build & Deploy Pipeline",
+        hosts: &["ci-runner-01", "ci-runner-02", "ci-runner-03"],
+        category: "configuration",
+        subcategory: "deployment",
+        levels: &[2, 3],
+        channel: Channel::User,
+        titles: &[
+            "Deployments stuck in 'pending' for {minutes} minutes",
+            "Pipelines queued but no runner picks them up",
+        ],
+        caller_titles: NONE,
+        descriptions: &[
+            "Deployment jobs wait in the queue; no runner picks them up. We need to ship a fix \
+             today.",
+        ],
+        reports: NONE,
+        notes: &[
+            "The runners lost their registration after the upgrade to {version}.",
+            "Re-registered the runners; queued jobs are starting.",
+        ],
+        updates: &["Pipelines are running again; queued jobs are being worked off."],
+        resolutions: &[(
+            "resolved_by_change",
+            "Runners re-registered; the upgrade procedure now keeps the registration.",
+        )],
+        workaround: "",
+        root_cause: "",
+        tags: &["ci"],
+        confidential: false,
+        major: false,
+    },
+    Scenario {
         service: "Customer Portal",
+        hosts: &["lb-public-01"],
         category: "configuration",
         subcategory: "certificate",
         levels: &[2, 3, 4],
@@ -1179,6 +1621,7 @@ pub const SCENARIOS: &[Scenario] = &[
             "Alert: the certificate served by {host} expires in {n} days and automatic \
              renewal failed twice.",
         ],
+        reports: NONE,
         notes: &[
             "Renewal fails because the DNS challenge record cannot be created: the API key of \
              the DNS provider was rotated.",
@@ -1197,36 +1640,67 @@ pub const SCENARIOS: &[Scenario] = &[
     },
     Scenario {
         service: "Workplace Devices",
+        hosts: &["mdm-console"],
         category: "hardware",
         subcategory: "laptop",
-        levels: &[3, 4, 5],
+        levels: &[3, 4],
         channel: Channel::User,
         titles: &[
             "Laptop does not start after update",
-            "Laptop {asset} battery swollen",
-            "Screen flickers on laptop {asset}",
+            "Laptop asks for a recovery key after restart",
         ],
         caller_titles: NONE,
         descriptions: &[
             "My laptop shows a black screen after last night's update and does not get past \
              the logo.",
-            "The touchpad of {asset} is lifted and the case does not close anymore.",
+            "After the update my laptop asks for a recovery key I do not have.",
         ],
+        reports: NONE,
         notes: &[
-            "Booted into recovery: the update left the disk encryption waiting for a recovery \
-             key.",
+            "The firmware update left disk encryption waiting for the recovery key.",
+            "Read the recovery key to the caller from {host}; the update completed.",
+        ],
+        updates: &["Your laptop should start normally now; the update has finished."],
+        resolutions: &[(
+            "solution_provided",
+            "Recovery key provided and the update completed; laptop boots normally.",
+        )],
+        workaround: "",
+        root_cause: "",
+        tags: &["hardware"],
+        confidential: false,
+        major: false,
+    },
+    Scenario {
+        service: "Workplace Devices",
+        hosts: &["mdm-console"],
+        category: "hardware",
+        subcategory: "laptop",
+        levels: &[4, 5],
+        channel: Channel::User,
+        titles: &[
+            "Laptop {asset} battery swollen",
+            "Screen flickers on laptop {asset}",
+        ],
+        caller_titles: NONE,
+        descriptions: &[
+            "The touchpad of {asset} is lifted and the case does not close anymore.",
+            "The screen of {asset} flickers and goes black when I move the lid.",
+        ],
+        reports: NONE,
+        notes: &[
             "Loan laptop prepared; data synced from the cloud drive.",
             "Warranty case {case} opened with the manufacturer.",
         ],
         updates: &["A loan laptop is ready for you at the service desk."],
         resolutions: &[
             (
-                "solution_provided",
-                "Recovery key entered and update completed; laptop boots normally.",
-            ),
-            (
                 "workaround_provided",
                 "Loan laptop in use while the original is repaired under warranty.",
+            ),
+            (
+                "solution_provided",
+                "Laptop repaired under warranty and returned.",
             ),
         ],
         workaround: "",
@@ -1237,6 +1711,7 @@ pub const SCENARIOS: &[Scenario] = &[
     },
     Scenario {
         service: "Workplace Devices",
+        hosts: &["print-server-01"],
         category: "hardware",
         subcategory: "printer",
         levels: &[4, 5],
@@ -1249,16 +1724,18 @@ pub const SCENARIOS: &[Scenario] = &[
         caller_titles: NONE,
         descriptions: &[
             "The printer near the kitchen shows 'offline' for everyone since this morning.",
+            "My print jobs stay in the queue and never come out.",
             "Jobs sent to the follow-me queue never appear when I badge at the printer.",
         ],
+        reports: NONE,
         notes: &[
-            "Print spooler on {host} hung; restarted it and {n} stuck jobs printed.",
-            "Printer got a new address from DHCP after a power cut; reserved its address.",
+            "The spooler on {host} hung; {n} jobs were stuck behind one corrupt job.",
+            "Restarted the spooler and removed the corrupt job; the queue empties.",
         ],
         updates: &["The printer works again."],
         resolutions: &[(
             "solution_provided",
-            "Spooler restarted and the printer's address reserved.",
+            "Spooler restarted and the corrupt job removed; tested from two laptops.",
         )],
         workaround: "Print to the printer on the 1st floor.",
         root_cause: "",
@@ -1268,22 +1745,30 @@ pub const SCENARIOS: &[Scenario] = &[
     },
     Scenario {
         service: "Workplace Devices",
+        hosts: &[],
         category: "hardware",
         subcategory: "peripheral",
         levels: &[4, 5],
         channel: Channel::User,
         titles: &[
             "Meeting room screen does not detect laptops",
-            "Docking station not charging the laptop",
+            "No picture on the screen of the large meeting room",
         ],
         caller_titles: NONE,
         descriptions: &[
             "In the large meeting room of the {site} the screen says 'no signal' with every \
              laptop we tried.",
         ],
-        notes: &["HDMI cable in the table box is damaged; replaced it."],
+        reports: NONE,
+        notes: &[
+            "The HDMI cable in the table box is damaged.",
+            "Replaced the cable; tested with two laptops.",
+        ],
         updates: &["The meeting room screen works again."],
-        resolutions: &[("solution_provided", "Cable replaced; tested with two laptops.")],
+        resolutions: &[(
+            "solution_provided",
+            "Cable replaced; tested with two laptops.",
+        )],
         workaround: "Use the wireless presentation dongle.",
         root_cause: "",
         tags: &["office"],
@@ -1291,17 +1776,50 @@ pub const SCENARIOS: &[Scenario] = &[
         major: false,
     },
     Scenario {
+        service: "Workplace Devices",
+        hosts: &["mdm-console"],
+        category: "hardware",
+        subcategory: "peripheral",
+        levels: &[4, 5],
+        channel: Channel::User,
+        titles: &["Docking station does not charge the laptop"],
+        caller_titles: NONE,
+        descriptions: &[
+            "My laptop runs on battery even when docked; the screens and keyboard on the dock \
+             work.",
+        ],
+        reports: NONE,
+        notes: &[
+            "The dock runs an old firmware that does not support the new laptop model.",
+            "Pushed the dock firmware update from {host}.",
+        ],
+        updates: &["The dock was updated; please unplug it for 10 seconds and dock again."],
+        resolutions: &[(
+            "solution_provided",
+            "Dock firmware updated; the laptop charges.",
+        )],
+        workaround: "",
+        root_cause: "",
+        tags: &["hardware"],
+        confidential: false,
+        major: false,
+    },
+    Scenario {
         service: "Build & Deploy Pipeline",
+        hosts: &[
+            "ci-runner-01",
+            "ci-runner-02",
+            "ci-runner-03",
+            "registry-01",
+        ],
         category: "hardware",
         subcategory: "storage",
         levels: &[2, 3],
         channel: Channel::Alert,
-        titles: &[
-            "Disk failure on {host}",
-            "RAID degraded on {host}",
-        ],
+        titles: &["Disk failure on {host}", "RAID degraded on {host}"],
         caller_titles: NONE,
         descriptions: &["Alert: one disk of the array on {host} failed; the array is degraded."],
+        reports: NONE,
         notes: &[
             "Replacement disk ordered under the support contract, case {case}.",
             "Disk replaced; rebuild at {pct}%.",
@@ -1316,16 +1834,18 @@ pub const SCENARIOS: &[Scenario] = &[
     },
     Scenario {
         service: "Data Warehouse",
+        hosts: &["dwh-01", "etl-01"],
         category: "monitoring",
         subcategory: "heartbeat",
         levels: &[3, 4],
         channel: Channel::Alert,
         titles: &[
             "No heartbeat from the backup agent on {host}",
-            "Heartbeat missing from {host2} for {minutes} minutes",
+            "Heartbeat missing from {host} for {minutes} minutes",
         ],
         caller_titles: NONE,
         descriptions: &["Heartbeat check: no signal from {host} for {minutes} minutes."],
+        reports: NONE,
         notes: &[
             "The agent was stopped by the OS update and not restarted.",
             "Enabled the agent at boot and restarted it.",
@@ -1343,22 +1863,25 @@ pub const SCENARIOS: &[Scenario] = &[
     },
     Scenario {
         service: "Workplace Devices",
+        hosts: &["mdm-console"],
         category: "software",
         subcategory: "license",
         levels: &[3, 4],
         channel: Channel::User,
         titles: &[
             "Design software says the licence has expired",
-            "Cannot open spreadsheets: 'product deactivated'",
+            "Cannot edit spreadsheets: 'product deactivated'",
         ],
         caller_titles: NONE,
         descriptions: &[
             "Since this morning the design application opens in read-only mode and says the \
              licence expired. The whole marketing team is affected.",
+            "The office suite says 'product deactivated' and only lets me read files.",
         ],
+        reports: NONE,
         notes: &[
             "The subscription renewed but the new licence key was not pushed to the devices.",
-            "Pushed the new key through the device management console.",
+            "Pushed the new key through {host}.",
         ],
         updates: &["Please restart the application; the licence is active again."],
         resolutions: &[(
@@ -1373,29 +1896,32 @@ pub const SCENARIOS: &[Scenario] = &[
     },
     Scenario {
         service: "Workplace Devices",
+        hosts: &["mdm-console"],
         category: "software",
         subcategory: "update",
         levels: &[3, 4],
         channel: Channel::User,
         titles: &[
             "Expense tool crashes after the latest update",
-            "Browser extension broken after update",
+            "Browser extension for the CRM broken after update",
         ],
         caller_titles: NONE,
         descriptions: &[
             "Since the update pushed on Tuesday the expense tool closes as soon as I attach a \
              receipt.",
+            "The CRM button in my browser does nothing since the browser updated itself.",
         ],
+        reports: NONE,
         notes: &[
             "Reproduced on a test laptop with version {version}; the previous version works.",
-            "Paused the rollout of {version} in the device management console.",
+            "Paused the rollout of {version} on {host} and rolled the caller back.",
         ],
-        updates: &["We rolled back the update on your laptop; the tool works again."],
+        updates: &["We rolled back the update on your laptop; it works again."],
         resolutions: &[(
             "workaround_provided",
             "Rolled back to the previous version; the vendor is fixing the crash.",
         )],
-        workaround: "Use the web version of the expense tool.",
+        workaround: "Use the web version.",
         root_cause: "",
         tags: NONE,
         confidential: false,
@@ -1403,6 +1929,7 @@ pub const SCENARIOS: &[Scenario] = &[
     },
     Scenario {
         service: "Workplace Devices",
+        hosts: &[],
         category: "inquiry",
         subcategory: "how_to",
         levels: &[4, 5],
@@ -1416,7 +1943,11 @@ pub const SCENARIOS: &[Scenario] = &[
         descriptions: &[
             "I would like to know how to do this myself; I could not find it on the intranet.",
         ],
-        notes: &["Sent the caller the knowledge article with screenshots."],
+        reports: NONE,
+        notes: &[
+            "Found the matching knowledge article.",
+            "Sent the caller the article with screenshots.",
+        ],
         updates: &["Here are the steps; let us know if anything is unclear."],
         resolutions: &[(
             "solution_provided",
@@ -1438,6 +1969,14 @@ pub const TRIAGE_NOTES: &[&str] = &[
     "Asked the caller for a screenshot and the exact time of the last failure.",
     "No other reports so far; looks limited to this caller.",
     "Three similar reports in the last hour; treating them together.",
+];
+
+/// First notes of an on-call engineer picking up an alert.
+pub const ALERT_TRIAGE_NOTES: &[&str] = &[
+    "Alert confirmed on the dashboards of {service}; it started around {time} UTC.",
+    "Checked the change calendar: nothing deployed to {service} in the last 24 hours.",
+    "Not flapping: the alert has been firing for {minutes} minutes.",
+    "Looking at {host} now.",
 ];
 
 pub const ACK_UPDATES: &[&str] = &[
@@ -1517,15 +2056,22 @@ pub const REOPEN_RESOLUTIONS: &[&str] = &[
     "Found a second cause on {host} and fixed it; the caller confirmed it works.",
 ];
 
-pub const OVERRIDE_UP: &[&str] = &[
+pub const OVERRIDE_UP_USER: &[&str] = &[
     "Caller presents to the board this afternoon and depends on it.",
     "Month-end close: finance is blocked until this works.",
     "Affects the whole {site}, not a single person.",
-    "Customer-facing impact confirmed by the account team.",
 ];
-pub const OVERRIDE_DOWN: &[&str] = &[
+pub const OVERRIDE_DOWN_USER: &[&str] = &[
     "Workaround in place and only one person affected.",
     "Caller is on holiday until next week; no urgency.",
+];
+pub const OVERRIDE_UP_ALERT: &[&str] = &[
+    "Customer-facing impact confirmed by the account team.",
+    "The redundant node is down too; one more failure and the service stops.",
+];
+pub const OVERRIDE_DOWN_ALERT: &[&str] = &[
+    "The redundant node serves all traffic; no user impact seen.",
+    "Only the overnight reporting depends on it; nobody is blocked.",
 ];
 
 pub const MAJOR_DECLARED: &[&str] = &[
@@ -1543,10 +2089,10 @@ pub const MAJOR_PROGRESS: &[&str] = &[
     "Update: impact is reduced; we are still working on a full fix.",
 ];
 pub const MAJOR_REVIEWS: &[&str] = &[
-    "Post-incident review held with {team} and the service desk; {n} action items recorded \
+    "Post-incident review held with {team} and the service desk; {few} action items recorded \
      with owners and due dates.",
     "Review done. Main lessons: alert earlier on the failing component and document the \
-     failover. {n} action items agreed.",
+     failover. {few} action items agreed.",
 ];
 
 pub const DUPLICATE_NOTES: &[&str] = &[
@@ -1566,8 +2112,9 @@ pub const NOT_INCIDENTS: &[&str] = &[
     "Question answered on the phone; nothing is broken.",
 ];
 pub const WITHDRAWN: &[&str] = &[
-    "Caller found the cause themselves (the cable was unplugged) and withdrew the report.",
+    "Caller sorted it out themselves and withdrew the report.",
     "Caller no longer needs this; withdrawn at their request.",
+    "Caller says it works again after a restart; withdrawn.",
 ];
 
 pub const FOLLOW_UP_REASONS: &[&str] = &[
@@ -1582,4 +2129,11 @@ pub const SITES: &[&str] = &[
     "Singapore office",
     "London office",
     "Austin warehouse",
+];
+
+/// A reporter chasing an incident nobody has picked up yet.
+pub const NUDGES: &[&str] = &[
+    "Any news on this? It is still blocking my work.",
+    "Adding: my colleague next to me has the same problem now.",
+    "Is someone looking at this? I have a deadline this afternoon.",
 ];
