@@ -675,6 +675,8 @@ async fn run_on(
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
+    // reqwest's TLS comes without a default crypto provider: use ring, as the binary does.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     if args.sizes.windows(2).any(|w| w[0] >= w[1]) {
         bail!("--sizes must be ascending");
     }

@@ -359,6 +359,7 @@ impl TestApp {
         let server = tokio::spawn(mayday_server::launch(listener, state, async move {
             let _ = rx.await;
         }));
+        install_tls_provider();
         let client = reqwest::Client::builder()
             .no_proxy()
             .build()
@@ -610,4 +611,10 @@ pub fn utc_time(v: &Value) -> jiff::Timestamp {
     assert!(s.contains('T'), "times are RFC 3339: {s}");
     s.parse()
         .unwrap_or_else(|e| panic!("an RFC 3339 time, got {s}: {e}"))
+}
+
+/// reqwest's TLS is built without a default crypto provider (the `mayday` binary installs ring at
+/// start); a client built in the same test run needs it installed first.
+pub fn install_tls_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
 }

@@ -40,6 +40,7 @@ async fn postgres_rate_limiting() {
 }
 
 fn client_from(ip: Ipv4Addr) -> reqwest::Client {
+    install_tls_provider();
     reqwest::Client::builder()
         .no_proxy()
         .local_address(IpAddr::V4(ip))
