@@ -57,6 +57,13 @@ pub async fn open_file(path: &Path) -> StoreResult<SqliteStore> {
         .run(&write)
         .await
         .map_err(|e| StoreError::Backend(format!("migrating {}: {e}", path.display())))?;
+    // Keep the planner's statistics fresh (bounded work: sampled, only tables that need it).
+    for pragma in ["PRAGMA analysis_limit = 400", "PRAGMA optimize = 0x10002"] {
+        sqlx::query(pragma)
+            .execute(&write)
+            .await
+            .map_err(|e| StoreError::Backend(format!("{pragma} on {}: {e}", path.display())))?;
+    }
     let read = SqlitePoolOptions::new()
         .max_connections(4)
         .connect_with(options.read_only(true))
