@@ -61,6 +61,9 @@ struct Args {
     /// Where the SQLite database goes (default: a temporary directory, removed afterwards).
     #[arg(long)]
     work_dir: Option<PathBuf>,
+    /// Keep the databases afterwards (for looking at query plans); prints where they are.
+    #[arg(long)]
+    keep: bool,
     /// The `mayday` binary for the start-up measurement (default: next to this program).
     #[arg(long)]
     mayday_bin: Option<PathBuf>,
@@ -556,6 +559,11 @@ async fn run_engine(engine: &str, args: &Args, docs: &[String], bin: &Path) -> a
         other => bail!("unknown engine {other:?}: sqlite or postgres"),
     };
     let result = run_on(engine, &db, &db_args, args, docs, bin).await;
+    if args.keep {
+        println!("[{engine}] kept: {}", db_args.join(" "));
+        std::mem::forget(work);
+        return result;
+    }
     if engine == "postgres" {
         use sqlx::Connection;
         let mut c = sqlx::PgConnection::connect(&args.postgres_url).await?;
