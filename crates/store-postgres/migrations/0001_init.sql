@@ -41,6 +41,12 @@ CREATE INDEX incidents_service_queue ON incidents (service_id, status, priority,
 CREATE INDEX incidents_group_queue ON incidents (group_id, status, priority, number);
 CREATE INDEX incidents_assignee_queue ON incidents (assignee_id, status, priority, number);
 CREATE INDEX incidents_reporter ON incidents (reporter_id, number);
+-- Rich statistics on the search columns, so the planner can tell a rare word (fetch its few
+-- matches through GIN, then sort) from a common one (walk the newest incidents until the page
+-- is full). With the default target every word outside the most common few is assumed to match
+-- thousands of rows, and a search for a rare word walks the whole table.
+ALTER TABLE incidents ALTER COLUMN search_public SET STATISTICS 2000;
+ALTER TABLE incidents ALTER COLUMN search_all SET STATISTICS 2000;
 CREATE INDEX incidents_search_public ON incidents USING GIN (search_public);
 CREATE INDEX incidents_search_all ON incidents USING GIN (search_all);
 
