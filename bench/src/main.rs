@@ -18,6 +18,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use clap::Parser;
 use mayday_core::incident::{CommandContext, NewIncident, Source, TransitionRequest};
+use mayday_core::prng::SplitMix64 as Rng;
 use mayday_core::state::Status;
 use mayday_core::timeline::{Actor, Visibility};
 use mayday_core::{Impact, Incident, Millis, PriorityMatrix, Role, Urgency};
@@ -67,34 +68,6 @@ struct Args {
     /// The `mayday` binary for the start-up measurement (default: next to this program).
     #[arg(long)]
     mayday_bin: Option<PathBuf>,
-}
-
-/// splitmix64: a small, fast, deterministic generator.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-    /// An index chosen with the given weights.
-    fn weighted(&mut self, weights: &[u32]) -> usize {
-        let total: u32 = weights.iter().sum();
-        let mut x = (self.next() % u64::from(total)) as u32;
-        for (i, w) in weights.iter().enumerate() {
-            if x < *w {
-                return i;
-            }
-            x -= w;
-        }
-        weights.len() - 1
-    }
 }
 
 fn load_corpus(path: &Path) -> anyhow::Result<Vec<String>> {
@@ -440,7 +413,7 @@ async fn measure_queries(
     org: &Org,
     loaded: usize,
 ) -> anyhow::Result<Vec<(String, Percentiles, f64)>> {
-    let mut rng = Rng(0xBEEF);
+    let mut rng = Rng::new(0xBEEF);
     let mut out = Vec::new();
     let services: Vec<String> = org.services.iter().map(|s| s.1.clone()).collect();
     let (p, n) = client
@@ -595,7 +568,7 @@ async fn run_on(
         .map(|s| s.to_string())
         .collect();
     let total = *args.sizes.iter().max().context("no sizes")?;
-    let mut rng = Rng(0x5EED);
+    let mut rng = Rng::new(0x5EED);
     let mut loaded = 0usize;
     for &size in &args.sizes {
         let start = Instant::now();
@@ -607,7 +580,7 @@ async fn run_on(
             let matrix = matrix.clone();
             let codes = codes.clone();
             let from = loaded;
-            let mut gen_rng = Rng(rng.next());
+            let mut gen_rng = Rng::new(rng.next_u64());
             std::thread::spawn(move || -> anyhow::Result<()> {
                 let mut batch = Vec::with_capacity(BATCH);
                 for i in from..size {

@@ -6,6 +6,7 @@ pub mod clock;
 pub mod error;
 pub mod incident;
 pub mod priority;
+pub mod prng;
 pub mod role;
 pub mod search_text;
 pub mod state;

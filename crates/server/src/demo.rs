@@ -28,6 +28,7 @@ use uuid::Uuid;
 
 use crate::services::directory;
 use catalog::{Channel, SCENARIOS, Scenario, ServiceSpec};
+use mayday_core::prng::SplitMix64 as Rng;
 
 const SEED: u64 = 0x4d61_7964_6179_0001;
 const SECOND: i64 = 1_000;
@@ -138,83 +139,6 @@ async fn check_taxonomy(store: &dyn Store) -> anyhow::Result<()> {
 // ---------------------------------------------------------------------------------------------
 // Randomness: splitmix64, small and good enough for made-up data.
 // ---------------------------------------------------------------------------------------------
-
-#[derive(Debug, Clone)]
-struct Rng(u64);
-
-impl Rng {
-    fn new(seed: u64) -> Self {
-        Self(seed)
-    }
-
-    fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    /// A number in `0..n` (n > 0).
-    fn below(&mut self, n: usize) -> usize {
-        (self.next_u64() % n.max(1) as u64) as usize
-    }
-
-    /// In `[0, 1)`.
-    fn unit(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
-    }
-
-    fn chance(&mut self, p: f64) -> bool {
-        self.unit() < p
-    }
-
-    /// Uniform in `lo..hi` (hi > lo).
-    fn range(&mut self, lo: i64, hi: i64) -> i64 {
-        if hi <= lo {
-            return lo;
-        }
-        lo + (self.next_u64() % (hi - lo) as u64) as i64
-    }
-
-    /// Log-uniform in `lo..hi`: durations with a long tail, as real ones have.
-    fn span(&mut self, lo: i64, hi: i64) -> i64 {
-        let (l, h) = ((lo.max(1)) as f64, (hi.max(lo + 1)) as f64);
-        (l * (h / l).powf(self.unit())) as i64
-    }
-
-    fn pick<T: Copy>(&mut self, items: &[T]) -> T {
-        items[self.below(items.len())]
-    }
-
-    /// An index drawn with the given weights.
-    fn weighted(&mut self, weights: &[u32]) -> usize {
-        let total: u32 = weights.iter().sum();
-        let mut r = self.below(total.max(1) as usize) as u32;
-        for (i, w) in weights.iter().enumerate() {
-            if r < *w {
-                return i;
-            }
-            r -= w;
-        }
-        weights.len() - 1
-    }
-
-    fn shuffle<T>(&mut self, items: &mut [T]) {
-        for i in (1..items.len()).rev() {
-            let j = self.below(i + 1);
-            items.swap(i, j);
-        }
-    }
-
-    /// A UUIDv7 carrying the given instant, its random part from this generator.
-    fn uuid(&mut self, at: Millis) -> Uuid {
-        let mut bytes = [0u8; 10];
-        bytes[..8].copy_from_slice(&self.next_u64().to_le_bytes());
-        bytes[8..].copy_from_slice(&self.next_u64().to_le_bytes()[..2]);
-        uuid::Builder::from_unix_timestamp_millis(at.max(0) as u64, &bytes).into_uuid()
-    }
-}
 
 // ---------------------------------------------------------------------------------------------
 // The organization.
