@@ -366,6 +366,19 @@ async fn search(app: &TestApp) {
         .await,
         f.ns("bfa")
     );
+    // Newest first, one per page: the pages follow each other without gaps or repeats.
+    let mut newest_first = set("abf");
+    newest_first.reverse();
+    assert_eq!(
+        app.numbers(token, &[("q", "printer"), ("limit", "1")])
+            .await,
+        newest_first
+    );
+    assert_eq!(
+        app.numbers(token, &[("q", "printer"), ("limit", "2")])
+            .await,
+        newest_first
+    );
     // A query without a word is refused.
     let fields = app
         .list_reply(token, &[("q", "\"\" !!")])
