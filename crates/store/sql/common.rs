@@ -201,27 +201,20 @@ async fn write_incident(
     w: &IncidentWrite,
 ) -> StoreResult<()> {
     let i = &w.incident;
-    let res = sqlx::query(
+    let query = sqlx::query(
         "UPDATE incidents SET version = $1, status = $2, priority = $3, category = $4, \
          service_id = $5, group_id = $6, assignee_id = $7, reporter_id = $8, confidential = $9, \
          updated_at = $10, doc = $11 WHERE id = $12 AND version = $13",
     )
-    .bind(i.version)
-    .bind(i.status.as_str())
-    .bind(i.priority.level() as i64)
-    .bind(&i.category)
-    .bind(uuid_text(i.service_id))
-    .bind(uuid_text(i.assignment_group_id))
-    .bind(uuid_text(i.assignee_id))
-    .bind(i.reporter_id.to_string())
-    .bind(i.confidential)
-    .bind(i.updated_at)
-    .bind(incident_doc(i)?)
-    .bind(i.id.to_string())
-    .bind(w.expected_version)
-    .execute(&mut **tx)
-    .await
-    .map_err(backend)?;
+    .bind(i.version);
+    let res = bind_filter_columns(query, i)
+        .bind(i.updated_at)
+        .bind(incident_doc(i)?)
+        .bind(i.id.to_string())
+        .bind(w.expected_version)
+        .execute(&mut **tx)
+        .await
+        .map_err(backend)?;
     if res.rows_affected() == 0 {
         let exists = sqlx::query("SELECT 1 FROM incidents WHERE id = $1")
             .bind(i.id.to_string())
@@ -240,6 +233,23 @@ async fn write_incident(
     reindex(tx, i, &w.events).await
 }
 
+/// Binds the columns lists filter on, in table order: status, priority, category, service,
+/// group, assignee, reporter, confidential.
+fn bind_filter_columns<'q>(
+    query: sqlx::query::Query<'q, Db, <Db as sqlx::Database>::Arguments>,
+    i: &'q Incident,
+) -> sqlx::query::Query<'q, Db, <Db as sqlx::Database>::Arguments> {
+    query
+        .bind(i.status.as_str())
+        .bind(i.priority.level() as i64)
+        .bind(&i.category)
+        .bind(uuid_text(i.service_id))
+        .bind(uuid_text(i.assignment_group_id))
+        .bind(uuid_text(i.assignee_id))
+        .bind(i.reporter_id.to_string())
+        .bind(i.confidential)
+}
+
 /// Inserts a new incident with its events and search text; the store assigns its number.
 async fn insert_incident(
     tx: &mut sqlx::Transaction<'static, Db>,
@@ -255,15 +265,8 @@ async fn insert_incident(
     let i = &incident;
     let query = sqlx::query(dialect::INSERT_INCIDENT)
         .bind(i.id.to_string())
-        .bind(i.version)
-        .bind(i.status.as_str())
-        .bind(i.priority.level() as i64)
-        .bind(&i.category)
-        .bind(uuid_text(i.service_id))
-        .bind(uuid_text(i.assignment_group_id))
-        .bind(uuid_text(i.assignee_id))
-        .bind(i.reporter_id.to_string())
-        .bind(i.confidential)
+        .bind(i.version);
+    let query = bind_filter_columns(query, i)
         .bind(i.created_at)
         .bind(i.updated_at)
         .bind(incident_doc(i)?);

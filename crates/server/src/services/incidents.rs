@@ -10,7 +10,7 @@ use mayday_core::state::Status;
 use mayday_core::timeline::{Event, Visibility};
 use mayday_core::{Impact, Incident, IncidentNumber, Priority, Role, Urgency, ValidationErrors};
 use mayday_store::{
-    IncidentPage, IncidentQuery, IncidentRef, IncidentWrite, SearchScope, StoreError,
+    EntityKind, IncidentPage, IncidentQuery, IncidentRef, IncidentWrite, SearchScope, StoreError,
 };
 use uuid::Uuid;
 
@@ -194,33 +194,19 @@ async fn user_field(
     Ok(None)
 }
 
-async fn team_field(
+/// Resolves a team or service reference field (id or name); reports unknown ones.
+async fn named_field(
     state: &AppState,
     input: &mut Input,
+    kind: EntityKind,
     field: &str,
     value: Option<String>,
 ) -> ApiResult<Option<Uuid>> {
     let Some(key) = value else { return Ok(None) };
-    match directory::find_team(state.store.as_ref(), &key).await? {
-        Some(t) => Ok(Some(t.id)),
+    match directory::find_entity(state.store.as_ref(), kind, &key).await? {
+        Some(e) => Ok(Some(e.id)),
         None => {
-            input.error(field, format!("no team {key:?}"));
-            Ok(None)
-        }
-    }
-}
-
-async fn service_field(
-    state: &AppState,
-    input: &mut Input,
-    field: &str,
-    value: Option<String>,
-) -> ApiResult<Option<Uuid>> {
-    let Some(key) = value else { return Ok(None) };
-    match directory::find_service(state.store.as_ref(), &key).await? {
-        Some(s) => Ok(Some(s.id)),
-        None => {
-            input.error(field, format!("no service {key:?}"));
+            input.error(field, format!("no {} {key:?}", kind.as_str()));
             Ok(None)
         }
     }
@@ -337,9 +323,23 @@ pub async fn create(state: &AppState, caller: &Caller, mut input: Input) -> ApiR
     let assignee_key = input.string("assignee");
     let assignee_id = user_field(state, &mut input, "assignee", assignee_key, true).await?;
     let group_key = input.string("assignment_group");
-    let group_id = team_field(state, &mut input, "assignment_group", group_key).await?;
+    let group_id = named_field(
+        state,
+        &mut input,
+        EntityKind::Team,
+        "assignment_group",
+        group_key,
+    )
+    .await?;
     let service_key = input.string("service");
-    let service_id = service_field(state, &mut input, "service", service_key).await?;
+    let service_id = named_field(
+        state,
+        &mut input,
+        EntityKind::Service,
+        "service",
+        service_key,
+    )
+    .await?;
     let parent_key = input.string("parent");
     let parent_id = incident_field(state, caller, &mut input, "parent", parent_key).await?;
     let configuration_items = input.strings("configuration_items");
@@ -503,13 +503,19 @@ pub async fn patch(
         other => other.map(|_| None),
     };
     p.assignment_group_id = match input.nullable_string("assignment_group") {
-        Some(Some(k)) => team_field(state, &mut input, "assignment_group", Some(k))
-            .await?
-            .map(Some),
+        Some(Some(k)) => named_field(
+            state,
+            &mut input,
+            EntityKind::Team,
+            "assignment_group",
+            Some(k),
+        )
+        .await?
+        .map(Some),
         other => other.map(|_| None),
     };
     p.service_id = match input.nullable_string("service") {
-        Some(Some(k)) => service_field(state, &mut input, "service", Some(k))
+        Some(Some(k)) => named_field(state, &mut input, EntityKind::Service, "service", Some(k))
             .await?
             .map(Some),
         other => other.map(|_| None),
