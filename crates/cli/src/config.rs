@@ -8,7 +8,10 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use mayday_core::PriorityMatrix;
+use mayday_core::alert::Severity;
+use mayday_core::{Impact, Urgency};
 use mayday_server::api::rate_limit::RateLimit;
+use mayday_server::intake::IntakeSettings;
 use serde::{Deserialize, Serialize};
 
 /// Where `mayday serve` listens when nothing says otherwise.
@@ -31,6 +34,18 @@ pub struct FileConfig {
     pub priority: PriorityConfig,
     #[serde(default)]
     pub rate_limit: RateLimitConfig,
+    #[serde(default)]
+    pub alerts: AlertsConfig,
+}
+
+/// How alerts' severities and services' tiers become urgency and impact.
+#[derive(Debug, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlertsConfig {
+    /// Urgency (1..3) for each severity: critical, error, warning, info.
+    pub urgency_by_severity: Option<std::collections::BTreeMap<String, i64>>,
+    /// Impact (1..3) for service tiers 1, 2 and 3.
+    pub impact_by_tier: Option<Vec<i64>>,
 }
 
 /// Requests per client address; `per_second = 0` turns limiting off.
@@ -69,6 +84,55 @@ impl FileConfig {
         match &self.priority.matrix {
             None => Ok(PriorityMatrix::default()),
             Some(rows) => PriorityMatrix::from_levels(rows).map_err(|e| anyhow::anyhow!("{e}")),
+        }
+    }
+
+    /// Intake settings: the severity and tier mapping.
+    pub fn intake_settings(&self) -> anyhow::Result<IntakeSettings> {
+        self.checked_alerts()
+            .map_err(|problems| anyhow::anyhow!("{}", problems.join("; ")))
+    }
+
+    fn checked_alerts(&self) -> Result<IntakeSettings, Vec<String>> {
+        let mut settings = IntakeSettings::default();
+        let mut problems = Vec::new();
+        if let Some(map) = &self.alerts.urgency_by_severity {
+            for (name, level) in map {
+                let Some(severity) = Severity::parse(name) else {
+                    problems.push(format!(
+                        "alerts.urgency_by_severity.{name}: unknown severity; one of critical, \
+                         error, warning, info"
+                    ));
+                    continue;
+                };
+                match Urgency::new(*level) {
+                    Ok(u) => {
+                        let index = Severity::ALL.iter().position(|s| *s == severity).unwrap_or(0);
+                        settings.mapping.urgency_by_severity[index] = u;
+                    }
+                    Err(e) => problems.push(format!("alerts.urgency_by_severity.{name}: {e}")),
+                }
+            }
+        }
+        if let Some(levels) = &self.alerts.impact_by_tier {
+            if levels.len() != 3 {
+                problems.push(format!(
+                    "alerts.impact_by_tier: must list 3 impacts (tiers 1, 2, 3), got {}",
+                    levels.len()
+                ));
+            } else {
+                for (i, level) in levels.iter().enumerate() {
+                    match Impact::new(*level) {
+                        Ok(v) => settings.mapping.impact_by_tier[i] = v,
+                        Err(e) => problems.push(format!("alerts.impact_by_tier[{i}]: {e}")),
+                    }
+                }
+            }
+        }
+        if problems.is_empty() {
+            Ok(settings)
+        } else {
+            Err(problems)
         }
     }
 
@@ -142,6 +206,9 @@ impl FileConfig {
             );
         }
         if let Err(p) = self.checked_rate_limit() {
+            problems.extend(p);
+        }
+        if let Err(p) = self.checked_alerts() {
             problems.extend(p);
         }
         problems
@@ -298,6 +365,7 @@ impl Shape {
 /// A commented configuration file holding every key with its default.
 pub fn example() -> String {
     let rate = RateLimit::default();
+    let alerts = mayday_core::alert::AlertPriorityMapping::default();
     let rows: Vec<String> = PriorityMatrix::default()
         .levels()
         .iter()
@@ -341,8 +409,15 @@ matrix = [
 [rate_limit]
 # Requests per client address: a sustained rate per second and a burst above it.
 # per_second = 0 turns limiting off; over the limit, clients get 429 with Retry-After.
+# Alert intake endpoints are limited per integration instead (a setting of each integration).
 per_second = {per_second:?}
 burst = {burst:?}
+
+[alerts]
+# An alert's incident takes its urgency from the alert's severity and its impact from the
+# service's tier (1 most critical .. 3); the priority matrix above then gives its priority.
+urgency_by_severity = {{ critical = {u_critical}, error = {u_error}, warning = {u_warning}, info = {u_info} }}
+impact_by_tier = [{i1}, {i2}, {i3}]
 "#,
         listen = DEFAULT_LISTEN,
         data_dir = DEFAULT_DATA_DIR,
@@ -350,6 +425,13 @@ burst = {burst:?}
         rows = rows.join("\n"),
         per_second = rate.per_second,
         burst = rate.burst,
+        u_critical = alerts.urgency_by_severity[0].get(),
+        u_error = alerts.urgency_by_severity[1].get(),
+        u_warning = alerts.urgency_by_severity[2].get(),
+        u_info = alerts.urgency_by_severity[3].get(),
+        i1 = alerts.impact_by_tier[0].get(),
+        i2 = alerts.impact_by_tier[1].get(),
+        i3 = alerts.impact_by_tier[2].get(),
     )
 }
 
@@ -423,6 +505,7 @@ mod tests {
         assert_eq!(config.log_format.as_deref(), Some(DEFAULT_LOG_FORMAT));
         assert_eq!(config.priority_matrix().unwrap(), PriorityMatrix::default());
         assert_eq!(config.rate_limit().unwrap(), Some(RateLimit::default()));
+        assert_eq!(config.intake_settings().unwrap(), IntakeSettings::default());
 
         // Every key the schema has (a literal without `..`: a new field must be added here,
         // and then to the example).
@@ -437,6 +520,15 @@ mod tests {
             rate_limit: RateLimitConfig {
                 per_second: Some(0.0),
                 burst: Some(0.0),
+            },
+            alerts: AlertsConfig {
+                urgency_by_severity: Some(
+                    ["critical", "error", "warning", "info"]
+                        .into_iter()
+                        .map(|s| (s.to_string(), 1))
+                        .collect(),
+                ),
+                impact_by_tier: Some(Vec::new()),
             },
         };
         let mut want = Vec::new();
@@ -466,6 +558,9 @@ colour = "red"
 [rate_limit]
 per_second = -1
 burst = "lots"
+[alerts]
+urgency_by_severity = { critical = 0, fatal = 1 }
+impact_by_tier = [1, 2]
 [smtp]
 host = "mail"
 "#;
@@ -484,6 +579,9 @@ host = "mail"
             "rate_limit.per_second: must be a positive number",
             "rate_limit.burst: invalid type",
             "smtp: unknown key",
+            "alerts.urgency_by_severity.critical: urgency must be 1",
+            "alerts.urgency_by_severity.fatal: unknown severity",
+            "alerts.impact_by_tier: must list 3 impacts",
         ] {
             assert!(
                 joined.contains(needle),
@@ -494,7 +592,7 @@ host = "mail"
             !joined.contains("secret"),
             "passwords stay out of messages: {joined}"
         );
-        assert_eq!(problems.len(), 12, "{joined}");
+        assert_eq!(problems.len(), 15, "{joined}");
     }
 
     #[test]

@@ -191,6 +191,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     )?;
     let matrix = file.priority_matrix()?;
     let rate_limit = file.rate_limit()?;
+    let intake_settings = file.intake_settings()?;
     let db = database(&args.db, &file);
     let store = setup::open_store(&db).await?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
@@ -235,6 +236,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         Settings {
             priority_matrix: matrix,
             rate_limit,
+            intake: intake_settings,
         },
     );
     setup::launch(listener, state, shutdown_signal()).await?;

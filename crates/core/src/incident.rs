@@ -680,6 +680,20 @@ impl Incident {
         Ok(Some(self.event(at, ctx, EventKind::Mitigated, changes)))
     }
 
+    /// Records a monitoring alert's arrival or change on the timeline.
+    pub fn alert_note(
+        &mut self,
+        body: String,
+        changes: Vec<FieldChange>,
+        ctx: &CommandContext<'_>,
+    ) -> Event {
+        let at = self.event_time(ctx.now);
+        self.touch(at);
+        let mut event = self.event(at, ctx, EventKind::Alert, changes);
+        event.body = Some(body);
+        event
+    }
+
     /// Adds a comment: an internal work note or a public update.
     pub fn comment(
         &mut self,

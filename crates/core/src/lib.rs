@@ -2,6 +2,7 @@
 //! timeline events. Everything here is pure: no I/O and no wall-clock reads — time arrives as
 //! UTC epoch milliseconds chosen by the caller (see [`clock`]).
 
+pub mod alert;
 pub mod clock;
 pub mod error;
 pub mod incident;

@@ -62,6 +62,8 @@ pub enum EventKind {
     Mitigated,
     /// Another incident was linked to this one (a follow-up, a duplicate).
     Linked,
+    /// A monitoring alert was attached, acknowledged or resolved (see `changes` and `body`).
+    Alert,
 }
 
 /// Who may read an event. Work notes are internal to responders.

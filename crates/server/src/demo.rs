@@ -232,6 +232,8 @@ impl Org {
                 description: spec.description.to_string(),
                 owner_team_id: owner,
                 tier: spec.tier,
+                default_category: None,
+                maintenance_windows: Vec::new(),
             };
             let (entity, created) = insert_or_reuse(
                 store,

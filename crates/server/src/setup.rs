@@ -150,12 +150,14 @@ pub async fn prepare(
     Ok(if given.is_some() { None } else { Some(secret) })
 }
 
-/// Serves the API on `listener` until `shutdown` completes.
+/// Starts the background work (alert intake processing, heartbeat checks) and serves the API
+/// on `listener` until `shutdown` completes.
 pub async fn launch(
     listener: TcpListener,
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    state.start_background();
     let app = crate::api::router(state).layer(
         tower::ServiceBuilder::new()
             .layer(
@@ -164,7 +166,18 @@ pub async fn launch(
                     axum::http::header::COOKIE,
                 ]),
             )
-            .layer(tower_http::trace::TraceLayer::new_for_http())
+            .layer(
+                tower_http::trace::TraceLayer::new_for_http().make_span_with(
+                    |req: &axum::http::Request<axum::body::Body>| {
+                        // The path without its query, with integration keys redacted.
+                        tracing::debug_span!(
+                            "request",
+                            method = %req.method(),
+                            path = %crate::api::intake::redacted_path(req.uri().path()),
+                        )
+                    },
+                ),
+            )
             .layer(tower_http::catch_panic::CatchPanicLayer::new()),
     );
     axum::serve(

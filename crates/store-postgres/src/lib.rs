@@ -4,6 +4,8 @@
 #[path = "../../store/sql/common.rs"]
 mod common;
 mod dialect;
+#[path = "../../store/sql/intake.rs"]
+mod intake_sql;
 
 use std::time::Duration;
 
@@ -17,13 +19,22 @@ pub use common::SqlStore as PostgresStore;
 type Db = sqlx::Postgres;
 
 fn migrator() -> Migrator {
-    Migrator::with_migrations(vec![Migration::new(
-        1,
-        "init".into(),
-        MigrationType::Simple,
-        include_str!("../migrations/0001_init.sql").into_sql_str(),
-        false,
-    )])
+    Migrator::with_migrations(vec![
+        Migration::new(
+            1,
+            "init".into(),
+            MigrationType::Simple,
+            include_str!("../migrations/0001_init.sql").into_sql_str(),
+            false,
+        ),
+        Migration::new(
+            2,
+            "intake".into(),
+            MigrationType::Simple,
+            include_str!("../migrations/0002_intake.sql").into_sql_str(),
+            false,
+        ),
+    ])
 }
 
 /// Connects to `url` (`postgres://...`) and migrates the database.

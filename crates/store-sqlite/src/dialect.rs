@@ -111,3 +111,8 @@ pub(crate) async fn info(pool: &Pool<Db>) -> StoreResult<StoreInfo> {
         settings,
     })
 }
+
+/// SQLite's single write connection already serializes intake commits.
+pub(crate) async fn lock_intake(_tx: &mut sqlx::Transaction<'static, Db>) -> StoreResult<()> {
+    Ok(())
+}

@@ -5,6 +5,8 @@
 #[path = "../../store/sql/common.rs"]
 mod common;
 mod dialect;
+#[path = "../../store/sql/intake.rs"]
+mod intake_sql;
 
 use std::path::Path;
 use std::time::Duration;
@@ -19,13 +21,22 @@ pub use common::SqlStore as SqliteStore;
 type Db = sqlx::Sqlite;
 
 fn migrator() -> Migrator {
-    Migrator::with_migrations(vec![Migration::new(
-        1,
-        "init".into(),
-        MigrationType::Simple,
-        include_str!("../migrations/0001_init.sql").into_sql_str(),
-        false,
-    )])
+    Migrator::with_migrations(vec![
+        Migration::new(
+            1,
+            "init".into(),
+            MigrationType::Simple,
+            include_str!("../migrations/0001_init.sql").into_sql_str(),
+            false,
+        ),
+        Migration::new(
+            2,
+            "intake".into(),
+            MigrationType::Simple,
+            include_str!("../migrations/0002_intake.sql").into_sql_str(),
+            false,
+        ),
+    ])
 }
 
 /// Opens (creating if needed) the database file `mayday.db` in `data_dir` and migrates it.

@@ -5,17 +5,19 @@
 
 use async_trait::async_trait;
 use mayday_core::Incident;
+use mayday_core::alert::Alert;
 use mayday_core::clock::Millis;
 use mayday_core::search_text::{self, Term};
 use mayday_core::timeline::{Event, EventKind, Visibility};
 use mayday_store::{
     ApiToken, Cursor, Entity, EntityKind, IdempotencyClaim, IncidentPage, IncidentQuery,
-    IncidentRef, IncidentWrite, Store, StoreError, StoreInfo, StoreResult, name_key,
+    IncidentRef, IncidentWrite, IntakeCommit, IntakeEntry, Integration, NewIntakeEntry, Store,
+    StoreError, StoreInfo, StoreResult, StoredChange, name_key,
 };
 use sqlx::{AssertSqlSafe, Pool, Row};
 use uuid::Uuid;
 
-use super::{Db, dialect};
+use super::{Db, dialect, intake_sql};
 
 /// One engine's pools: writes go through `write` (a single connection on SQLite, so writers
 /// queue instead of failing busy), reads through `read`.
@@ -29,13 +31,13 @@ pub(crate) fn backend(e: sqlx::Error) -> StoreError {
     StoreError::Backend(e.to_string())
 }
 
-fn is_unique_violation(e: &sqlx::Error) -> bool {
+pub(crate) fn is_unique_violation(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
 }
 
 /// A value bound to a dynamically built statement.
 #[derive(Clone)]
-enum Param {
+pub(crate) enum Param {
     Text(String),
     Int(i64),
 }
@@ -44,7 +46,7 @@ fn uuid_text(id: Option<Uuid>) -> Option<String> {
     id.map(|u| u.to_string())
 }
 
-fn parse_uuid(s: &str) -> StoreResult<Uuid> {
+pub(crate) fn parse_uuid(s: &str) -> StoreResult<Uuid> {
     Uuid::parse_str(s).map_err(|e| StoreError::Backend(format!("corrupt id {s:?}: {e}")))
 }
 
@@ -196,7 +198,7 @@ async fn reindex(
     dialect::update_search_index(tx, inc.number, &public, &all).await
 }
 
-async fn write_incident(
+pub(crate) async fn write_incident(
     tx: &mut sqlx::Transaction<'static, Db>,
     w: &IncidentWrite,
 ) -> StoreResult<()> {
@@ -251,7 +253,7 @@ fn bind_filter_columns<'q>(
 }
 
 /// Inserts a new incident with its events and search text; the store assigns its number.
-async fn insert_incident(
+pub(crate) async fn insert_incident(
     tx: &mut sqlx::Transaction<'static, Db>,
     mut incident: Incident,
     events: &[Event],
@@ -361,7 +363,7 @@ fn push_filters(q: &IncidentQuery, sql: &mut String, params: &mut Vec<Param>) {
     }
 }
 
-fn bind_params<'q>(
+pub(crate) fn bind_params<'q>(
     mut query: sqlx::query::Query<'q, Db, <Db as sqlx::Database>::Arguments>,
     params: Vec<Param>,
 ) -> sqlx::query::Query<'q, Db, <Db as sqlx::Database>::Arguments> {
@@ -670,7 +672,8 @@ impl Store for SqlStore {
         for chunk in ids.chunks(500) {
             let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
             let sql = format!(
-                "SELECT id, name FROM entities WHERE id IN ({})",
+                "SELECT id, name FROM entities WHERE id IN ({0}) \
+                 UNION ALL SELECT id, name FROM integrations WHERE id IN ({0})",
                 marks.join(", ")
             );
             let params = chunk.iter().map(|id| Param::Text(id.to_string())).collect();
@@ -871,6 +874,79 @@ impl Store for SqlStore {
         .await
         .map_err(backend)?;
         Ok(())
+    }
+
+    async fn insert_integration(&self, i: &Integration) -> StoreResult<()> {
+        intake_sql::insert_integration(self, i).await
+    }
+
+    async fn update_integration(&self, i: &Integration, expected_version: i64) -> StoreResult<()> {
+        intake_sql::update_integration(self, i, expected_version).await
+    }
+
+    async fn delete_integration(&self, id: Uuid) -> StoreResult<bool> {
+        intake_sql::delete_integration(self, id).await
+    }
+
+    async fn get_integration(&self, id: Uuid) -> StoreResult<Option<Integration>> {
+        intake_sql::get_integration(self, id).await
+    }
+
+    async fn integration_by_key(&self, key: &str) -> StoreResult<Option<Integration>> {
+        intake_sql::integration_by_key(self, key).await
+    }
+
+    async fn list_integrations(&self, service_id: Option<Uuid>) -> StoreResult<Vec<Integration>> {
+        intake_sql::list_integrations(self, service_id).await
+    }
+
+    async fn append_intake(&self, entries: &[NewIntakeEntry]) -> StoreResult<()> {
+        intake_sql::append_intake(self, entries).await
+    }
+
+    async fn pending_intake(&self, limit: i64) -> StoreResult<Vec<IntakeEntry>> {
+        intake_sql::pending_intake(self, limit).await
+    }
+
+    async fn intake_backlog(&self) -> StoreResult<i64> {
+        intake_sql::intake_backlog(self).await
+    }
+
+    async fn commit_intake(&self, commit: IntakeCommit) -> StoreResult<()> {
+        intake_sql::commit_intake(self, commit).await
+    }
+
+    async fn open_alert(
+        &self,
+        integration_id: Uuid,
+        dedup_key: &str,
+    ) -> StoreResult<Option<Alert>> {
+        intake_sql::open_alert(self, integration_id, dedup_key).await
+    }
+
+    async fn get_alert(&self, id: Uuid) -> StoreResult<Option<Alert>> {
+        intake_sql::get_alert(self, id).await
+    }
+
+    async fn incident_alerts(&self, incident_id: Uuid) -> StoreResult<Vec<Alert>> {
+        intake_sql::incident_alerts(self, incident_id).await
+    }
+
+    async fn group_incident(
+        &self,
+        integration_id: Uuid,
+        group_key: &str,
+        since: Millis,
+    ) -> StoreResult<Option<Uuid>> {
+        intake_sql::group_incident(self, integration_id, group_key, since).await
+    }
+
+    async fn service_changes(
+        &self,
+        service_id: Uuid,
+        limit: i64,
+    ) -> StoreResult<Vec<StoredChange>> {
+        intake_sql::service_changes(self, service_id, limit).await
     }
 }
 

@@ -72,6 +72,12 @@ pub struct Service {
     pub owner_team_id: Option<Uuid>,
     /// Criticality: 1 most critical .. 3.
     pub tier: u8,
+    /// The category of incidents its alerts open (`monitoring` when unset).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_category: Option<String>,
+    /// When its new alerts are recorded without paging.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub maintenance_windows: Vec<mayday_core::alert::MaintenanceWindow>,
 }
 
 /// A named set of fields that pre-fill a new incident.

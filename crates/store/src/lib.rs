@@ -3,15 +3,20 @@
 //! both engines share lives in `sql/common.rs`, compiled into each engine crate once.
 
 mod entity;
+mod intake;
 mod query;
 
 pub use entity::{
     EntityKind, Service, Team, Template, User, decode_entity, encode_entity, name_key,
 };
+pub use intake::{
+    IntakeCommit, IntakeEntry, Integration, IntegrationSettings, NewIntakeEntry, StoredChange,
+};
 pub use query::{Cursor, IncidentPage, IncidentQuery, SearchScope, SortField};
 
 use async_trait::async_trait;
 use mayday_core::Incident;
+use mayday_core::alert::Alert;
 use mayday_core::clock::Millis;
 use mayday_core::timeline::Event;
 use serde_json::Value;
@@ -35,6 +40,11 @@ pub enum StoreError {
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
+
+/// A record as the JSON text a document column keeps.
+pub fn json_text<T: serde::Serialize + ?Sized>(v: &T) -> StoreResult<String> {
+    serde_json::to_string(v).map_err(|e| StoreError::Backend(format!("encoding a record: {e}")))
+}
 
 /// A generic named record (user, team, service, template, category, resolution code) as stored.
 #[derive(Debug, Clone, PartialEq)]
@@ -167,4 +177,43 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<()>;
     /// Releases a claim whose request failed before it could be answered.
     async fn idempotency_release(&self, scope: &str, key: &str) -> StoreResult<()>;
+
+    // --- integrations ---
+    /// Fails with `Duplicate` when the key is taken.
+    async fn insert_integration(&self, i: &Integration) -> StoreResult<()>;
+    /// Replaces it if its version is still `expected_version` (the new one is `i.version`).
+    async fn update_integration(&self, i: &Integration, expected_version: i64) -> StoreResult<()>;
+    async fn delete_integration(&self, id: Uuid) -> StoreResult<bool>;
+    async fn get_integration(&self, id: Uuid) -> StoreResult<Option<Integration>>;
+    async fn integration_by_key(&self, key: &str) -> StoreResult<Option<Integration>>;
+    /// A service's integrations, or all of them, oldest first.
+    async fn list_integrations(&self, service_id: Option<Uuid>) -> StoreResult<Vec<Integration>>;
+
+    // --- alert intake ---
+    /// Appends entries to the intake log in one durable transaction.
+    async fn append_intake(&self, entries: &[NewIntakeEntry]) -> StoreResult<()>;
+    /// The oldest unprocessed entries, in arrival order.
+    async fn pending_intake(&self, limit: i64) -> StoreResult<Vec<IntakeEntry>>;
+    /// How many entries wait to be processed.
+    async fn intake_backlog(&self) -> StoreResult<i64>;
+    /// Writes what processing a batch changed and consumes its entries, in one transaction;
+    /// a `Conflict` means another writer got there first and the batch must be recomputed.
+    async fn commit_intake(&self, commit: IntakeCommit) -> StoreResult<()>;
+    /// The alert of this integration with this key that has not resolved, if any.
+    async fn open_alert(&self, integration_id: Uuid, dedup_key: &str)
+    -> StoreResult<Option<Alert>>;
+    async fn get_alert(&self, id: Uuid) -> StoreResult<Option<Alert>>;
+    /// An incident's alerts, oldest first.
+    async fn incident_alerts(&self, incident_id: Uuid) -> StoreResult<Vec<Alert>>;
+    /// The open incident that the newest alert of this integration with `group_key`, first seen
+    /// at or after `since`, belongs to.
+    async fn group_incident(
+        &self,
+        integration_id: Uuid,
+        group_key: &str,
+        since: Millis,
+    ) -> StoreResult<Option<Uuid>>;
+    /// A service's change events, newest first.
+    async fn service_changes(&self, service_id: Uuid, limit: i64)
+    -> StoreResult<Vec<StoredChange>>;
 }

@@ -206,10 +206,22 @@ pub struct ServiceView {
     pub owner_team: Option<NamedRef>,
     /// Criticality: 1 most critical .. 3.
     pub tier: u8,
+    /// The category of incidents its alerts open; null: `monitoring`.
+    pub default_category: Option<String>,
+    /// When its new alerts are recorded without paging.
+    pub maintenance_windows: Vec<MaintenanceWindowView>,
     /// Also sent as the `ETag`.
     pub version: i64,
     pub created_at: String,
     pub updated_at: String,
+}
+
+/// A maintenance window, with RFC 3339 times.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct MaintenanceWindowView {
+    pub starts_at: String,
+    pub ends_at: String,
+    pub reason: String,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -351,6 +363,17 @@ impl<'a> Names<'a> {
             description: s.item.description.clone(),
             owner_team,
             tier: s.item.tier,
+            default_category: s.item.default_category.clone(),
+            maintenance_windows: s
+                .item
+                .maintenance_windows
+                .iter()
+                .map(|w| MaintenanceWindowView {
+                    starts_at: rfc3339(w.starts_at),
+                    ends_at: rfc3339(w.ends_at),
+                    reason: w.reason.clone(),
+                })
+                .collect(),
             version: s.version,
             created_at: rfc3339(s.created_at),
             updated_at: rfc3339(s.updated_at),
@@ -423,6 +446,10 @@ pub struct ServiceBody {
     pub owner_team: Option<String>,
     /// 1 most critical .. 3 (default 3).
     pub tier: Option<u8>,
+    /// Category name for incidents its alerts open; null: `monitoring`.
+    pub default_category: Option<String>,
+    /// `[{"starts_at": RFC 3339, "ends_at": RFC 3339, "reason": "..."}]`; replaces the list.
+    pub maintenance_windows: Option<Vec<serde_json::Value>>,
 }
 
 /// Body of `POST /api/v1/categories`.

@@ -6,6 +6,8 @@ pub mod cursor;
 pub mod directory;
 pub mod idempotency;
 pub mod incidents;
+pub mod intake;
+pub mod integrations;
 pub mod openapi;
 pub mod rate_limit;
 pub mod view;
@@ -30,6 +32,7 @@ pub fn router(state: AppState) -> Router {
     let protected = Router::new()
         .merge(incidents::routes())
         .merge(directory::routes())
+        .merge(integrations::routes())
         .layer(middleware::from_fn_with_state(
             state.clone(),
             idempotency::middleware,
@@ -49,6 +52,8 @@ pub fn router(state: AppState) -> Router {
             rate_limit::middleware,
         ))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
+        // Alert intake: authenticated by integration key, limited per key, not per address.
+        .merge(intake::routes())
         .with_state(state)
 }
 

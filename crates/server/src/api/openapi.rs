@@ -141,6 +141,7 @@ struct ApiDoc;
 pub fn build() -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
     doc.merge(super::directory::DirectoryApi::openapi());
+    doc.merge(super::integrations::IntegrationsApi::openapi());
     doc
 }
 

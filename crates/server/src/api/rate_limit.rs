@@ -36,15 +36,23 @@ struct Bucket {
     at: Instant,
 }
 
-/// Token buckets keyed by client address.
-#[derive(Debug, Default)]
-pub struct RateLimiter {
-    buckets: Mutex<HashMap<IpAddr, Bucket>>,
+/// Token buckets keyed by client address (or by another key, such as an integration).
+#[derive(Debug)]
+pub struct RateLimiter<K = IpAddr> {
+    buckets: Mutex<HashMap<K, Bucket>>,
 }
 
-impl RateLimiter {
+impl<K> Default for RateLimiter<K> {
+    fn default() -> Self {
+        Self {
+            buckets: Mutex::new(HashMap::new()),
+        }
+    }
+}
+
+impl<K: std::hash::Hash + Eq> RateLimiter<K> {
     /// Takes one token for `key` at `now`; on refusal, the seconds until one is available.
-    pub fn take(&self, limit: RateLimit, key: IpAddr, now: Instant) -> Result<(), u64> {
+    pub fn take(&self, limit: RateLimit, key: K, now: Instant) -> Result<(), u64> {
         let mut buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
         if buckets.len() > 100_000 {
             // Forget idle clients rather than grow without bound.
@@ -99,7 +107,7 @@ mod tests {
 
     #[test]
     fn bucket_refills_at_the_rate() {
-        let limiter = RateLimiter::default();
+        let limiter: RateLimiter = RateLimiter::default();
         let limit = RateLimit {
             per_second: 2.0,
             burst: 3.0,

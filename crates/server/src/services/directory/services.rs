@@ -1,6 +1,7 @@
 //! Services: creating, changing and deleting them, with their owner team and tier.
 
 use mayday_core::Role;
+use mayday_core::alert::MaintenanceWindow;
 use mayday_store::{EntityKind, Service, decode_entity, encode_entity};
 use uuid::Uuid;
 
@@ -10,10 +11,91 @@ use super::{
 };
 use crate::AppState;
 use crate::auth::Caller;
+use crate::clock::parse_rfc3339;
 use crate::error::{ApiError, ApiResult};
 use crate::input::Input;
 
-pub const SERVICE_FIELDS: &[&str] = &["name", "description", "owner_team", "tier"];
+pub const SERVICE_FIELDS: &[&str] = &[
+    "name",
+    "description",
+    "owner_team",
+    "tier",
+    "default_category",
+    "maintenance_windows",
+];
+
+/// The category alerts' incidents get: absent (leave), null (`monitoring`) or a category name.
+async fn default_category_field(
+    state: &AppState,
+    input: &mut Input,
+) -> ApiResult<Option<Option<String>>> {
+    match input.nullable_string("default_category") {
+        None => Ok(None),
+        Some(None) => Ok(Some(None)),
+        Some(Some(name)) => {
+            let categories = super::categories(state.store.as_ref()).await?;
+            match categories.iter().find(|c| c.name == name.trim()) {
+                Some(c) => Ok(Some(Some(c.name.clone()))),
+                None => {
+                    input.error("default_category", format!("no category {name:?}"));
+                    Ok(None)
+                }
+            }
+        }
+    }
+}
+
+/// Maintenance windows: an array of `{starts_at, ends_at, reason?}` with RFC 3339 times.
+fn maintenance_field(input: &mut Input) -> Option<Vec<MaintenanceWindow>> {
+    const FIELD: &str = "maintenance_windows";
+    let raw = input.raw(FIELD)?.clone();
+    let Some(items) = raw.as_array() else {
+        input.error(FIELD, "must be an array of {starts_at, ends_at, reason}");
+        return None;
+    };
+    if items.len() > 100 {
+        input.error(FIELD, "at most 100 windows");
+        return None;
+    }
+    let mut out = Vec::with_capacity(items.len());
+    for (n, item) in items.iter().enumerate() {
+        let time = |key: &str| -> Result<i64, String> {
+            let text = item
+                .get(key)
+                .and_then(|v| v.as_str())
+                .ok_or_else(|| format!("[{n}].{key} is required (an RFC 3339 time)"))?;
+            parse_rfc3339(text).map_err(|e| format!("[{n}].{key}: {e}"))
+        };
+        let window = time("starts_at").and_then(|starts_at| {
+            let ends_at = time("ends_at")?;
+            if ends_at <= starts_at {
+                return Err(format!("[{n}].ends_at must be after starts_at"));
+            }
+            let reason = match item.get("reason") {
+                None | Some(serde_json::Value::Null) => String::new(),
+                Some(serde_json::Value::String(s)) if s.len() <= 1000 => s.clone(),
+                Some(_) => {
+                    return Err(format!(
+                        "[{n}].reason must be a string of at most 1000 bytes"
+                    ));
+                }
+            };
+            Ok(MaintenanceWindow {
+                starts_at,
+                ends_at,
+                reason,
+            })
+        });
+        match window {
+            Ok(w) => out.push(w),
+            Err(e) => {
+                input.error(FIELD, e);
+                return None;
+            }
+        }
+    }
+    Some(out)
+}
 
 fn tier_field(input: &mut Input) -> Option<u8> {
     let v = input.int("tier")?;
@@ -69,6 +151,8 @@ pub async fn create_service(
     let description = description_field(&mut input);
     let owner = owner_team_field(state, &mut input).await?;
     let tier = tier_field(&mut input);
+    let default_category = default_category_field(state, &mut input).await?;
+    let maintenance_windows = maintenance_field(&mut input);
     input.finish()?;
     let Some(name) = name else {
         return Err(ApiError::Internal(
@@ -81,6 +165,8 @@ pub async fn create_service(
         description: description.unwrap_or_default(),
         owner_team_id: owner.flatten(),
         tier: tier.unwrap_or(3),
+        default_category: default_category.flatten(),
+        maintenance_windows: maintenance_windows.unwrap_or_default(),
     };
     let e = insert_record(state, EntityKind::Service, &name, encode_entity(&service)).await?;
     Ok(Stored::new(&e, decode_entity::<Service>(&e)?))
@@ -108,6 +194,12 @@ pub async fn patch_service(
     }
     if let Some(t) = tier_field(&mut input) {
         service.tier = t;
+    }
+    if let Some(c) = default_category_field(state, &mut input).await? {
+        service.default_category = c;
+    }
+    if let Some(w) = maintenance_field(&mut input) {
+        service.maintenance_windows = w;
     }
     input.finish()?;
     let e = update_record(state, &old, &service.name, encode_entity(&service)).await?;

@@ -1,0 +1,396 @@
+//! The SQL of alert intake, shared by both engines like `common.rs` (compiled into each engine
+//! crate as its `intake_sql` module): integrations, the intake log, alerts and change events.
+
+use mayday_core::alert::{Alert, IntakeRecord, IntegrationKind};
+use mayday_core::clock::Millis;
+use mayday_store::{
+    IntakeCommit, IntakeEntry, Integration, NewIntakeEntry, StoreError, StoreResult, StoredChange,
+    json_text,
+};
+use sqlx::{AssertSqlSafe, Row};
+use uuid::Uuid;
+
+use super::common::{
+    Param, SqlStore, backend, bind_params, insert_incident, is_unique_violation, parse_uuid,
+    write_incident,
+};
+use super::{Db, dialect};
+
+const INTEGRATION_COLUMNS: &str = "id, service_id, kind, name, integration_key, version, doc, created_at, updated_at, last_event_at";
+
+fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
+    StoreError::Backend(format!("corrupt {what}: {e}"))
+}
+
+fn integration_from_row(row: &<Db as sqlx::Database>::Row) -> StoreResult<Integration> {
+    let id: String = row.try_get(0).map_err(backend)?;
+    let service_id: String = row.try_get(1).map_err(backend)?;
+    let kind: String = row.try_get(2).map_err(backend)?;
+    let doc: String = row.try_get(6).map_err(backend)?;
+    Ok(Integration {
+        id: parse_uuid(&id)?,
+        service_id: parse_uuid(&service_id)?,
+        kind: IntegrationKind::parse(&kind).map_err(|e| corrupt("integration kind", e))?,
+        name: row.try_get(3).map_err(backend)?,
+        key: row.try_get(4).map_err(backend)?,
+        version: row.try_get(5).map_err(backend)?,
+        settings: serde_json::from_str(&doc).map_err(|e| corrupt("integration settings", e))?,
+        created_at: row.try_get(7).map_err(backend)?,
+        updated_at: row.try_get(8).map_err(backend)?,
+        last_event_at: row.try_get(9).map_err(backend)?,
+    })
+}
+
+fn alert_from_row(row: &<Db as sqlx::Database>::Row) -> StoreResult<Alert> {
+    let doc: String = row.try_get(0).map_err(backend)?;
+    serde_json::from_str(&doc).map_err(|e| corrupt("alert", e))
+}
+
+fn duplicate_key(err: sqlx::Error, i: &Integration) -> StoreError {
+    if is_unique_violation(&err) {
+        StoreError::Duplicate {
+            kind: "integration key".into(),
+            name: format!("{}…", i.key.chars().take(4).collect::<String>()),
+        }
+    } else {
+        backend(err)
+    }
+}
+
+pub(crate) async fn insert_integration(s: &SqlStore, i: &Integration) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO integrations (id, service_id, kind, name, integration_key, version, doc, \
+         created_at, updated_at, last_event_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+    )
+    .bind(i.id.to_string())
+    .bind(i.service_id.to_string())
+    .bind(i.kind.as_str())
+    .bind(&i.name)
+    .bind(&i.key)
+    .bind(i.version)
+    .bind(json_text(&i.settings)?)
+    .bind(i.created_at)
+    .bind(i.updated_at)
+    .bind(i.last_event_at)
+    .execute(&s.write)
+    .await
+    .map_err(|e| duplicate_key(e, i))?;
+    Ok(())
+}
+
+pub(crate) async fn update_integration(
+    s: &SqlStore,
+    i: &Integration,
+    expected_version: i64,
+) -> StoreResult<()> {
+    let res = sqlx::query(
+        "UPDATE integrations SET name = $1, integration_key = $2, version = $3, doc = $4, \
+         updated_at = $5 WHERE id = $6 AND version = $7",
+    )
+    .bind(&i.name)
+    .bind(&i.key)
+    .bind(i.version)
+    .bind(json_text(&i.settings)?)
+    .bind(i.updated_at)
+    .bind(i.id.to_string())
+    .bind(expected_version)
+    .execute(&s.write)
+    .await
+    .map_err(|e| duplicate_key(e, i))?;
+    if res.rows_affected() == 1 {
+        return Ok(());
+    }
+    match get_integration(s, i.id).await? {
+        Some(_) => Err(StoreError::Conflict {
+            expected: expected_version,
+        }),
+        None => Err(StoreError::NotFound),
+    }
+}
+
+pub(crate) async fn delete_integration(s: &SqlStore, id: Uuid) -> StoreResult<bool> {
+    let r = sqlx::query("DELETE FROM integrations WHERE id = $1")
+        .bind(id.to_string())
+        .execute(&s.write)
+        .await
+        .map_err(backend)?;
+    Ok(r.rows_affected() > 0)
+}
+
+pub(crate) async fn get_integration(s: &SqlStore, id: Uuid) -> StoreResult<Option<Integration>> {
+    let sql = format!("SELECT {INTEGRATION_COLUMNS} FROM integrations WHERE id = $1");
+    let row = sqlx::query(AssertSqlSafe(sql))
+        .bind(id.to_string())
+        .fetch_optional(&s.read)
+        .await
+        .map_err(backend)?;
+    row.as_ref().map(integration_from_row).transpose()
+}
+
+pub(crate) async fn integration_by_key(
+    s: &SqlStore,
+    key: &str,
+) -> StoreResult<Option<Integration>> {
+    let sql = format!("SELECT {INTEGRATION_COLUMNS} FROM integrations WHERE integration_key = $1");
+    let row = sqlx::query(AssertSqlSafe(sql))
+        .bind(key)
+        .fetch_optional(&s.read)
+        .await
+        .map_err(backend)?;
+    row.as_ref().map(integration_from_row).transpose()
+}
+
+pub(crate) async fn list_integrations(
+    s: &SqlStore,
+    service_id: Option<Uuid>,
+) -> StoreResult<Vec<Integration>> {
+    let rows = match service_id {
+        Some(id) => {
+            let sql = format!(
+                "SELECT {INTEGRATION_COLUMNS} FROM integrations WHERE service_id = $1 \
+                 ORDER BY created_at, id"
+            );
+            sqlx::query(AssertSqlSafe(sql))
+                .bind(id.to_string())
+                .fetch_all(&s.read)
+                .await
+        }
+        None => {
+            let sql =
+                format!("SELECT {INTEGRATION_COLUMNS} FROM integrations ORDER BY created_at, id");
+            sqlx::query(AssertSqlSafe(sql)).fetch_all(&s.read).await
+        }
+    }
+    .map_err(backend)?;
+    rows.iter().map(integration_from_row).collect()
+}
+
+pub(crate) async fn append_intake(s: &SqlStore, entries: &[NewIntakeEntry]) -> StoreResult<()> {
+    if entries.is_empty() {
+        return Ok(());
+    }
+    let mut tx = s.write.begin().await.map_err(backend)?;
+    // One statement per 200 entries (3 parameters each).
+    for chunk in entries.chunks(200) {
+        let mut sql =
+            String::from("INSERT INTO intake_log (integration_id, received_at, record) VALUES ");
+        let mut params = Vec::with_capacity(chunk.len() * 3);
+        for (i, e) in chunk.iter().enumerate() {
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            let b = i * 3;
+            sql.push_str(&format!("(${}, ${}, ${})", b + 1, b + 2, b + 3));
+            params.push(Param::Text(e.integration_id.to_string()));
+            params.push(Param::Int(e.received_at));
+            params.push(Param::Text(json_text(&e.record)?));
+        }
+        bind_params(sqlx::query(AssertSqlSafe(sql)), params)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+    }
+    tx.commit().await.map_err(backend)
+}
+
+pub(crate) async fn pending_intake(s: &SqlStore, limit: i64) -> StoreResult<Vec<IntakeEntry>> {
+    let rows = sqlx::query(
+        "SELECT seq, integration_id, received_at, record FROM intake_log ORDER BY seq LIMIT $1",
+    )
+    .bind(limit)
+    .fetch_all(&s.read)
+    .await
+    .map_err(backend)?;
+    rows.iter()
+        .map(|row| {
+            let seq: i64 = row.try_get(0).map_err(backend)?;
+            let integration_id: String = row.try_get(1).map_err(backend)?;
+            let record: String = row.try_get(3).map_err(backend)?;
+            Ok(IntakeEntry {
+                seq,
+                integration_id: parse_uuid(&integration_id)?,
+                received_at: row.try_get(2).map_err(backend)?,
+                record: serde_json::from_str::<IntakeRecord>(&record)
+                    .map_err(|e| corrupt(&format!("intake entry {seq}"), e))?,
+            })
+        })
+        .collect()
+}
+
+pub(crate) async fn intake_backlog(s: &SqlStore) -> StoreResult<i64> {
+    sqlx::query("SELECT COUNT(*) FROM intake_log")
+        .fetch_one(&s.read)
+        .await
+        .map_err(backend)?
+        .try_get(0)
+        .map_err(backend)
+}
+
+async fn upsert_alert(tx: &mut sqlx::Transaction<'static, Db>, a: &Alert) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO alerts (id, integration_id, incident_id, dedup_key, status, group_key, \
+         first_seen_at, doc) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+         ON CONFLICT (id) DO UPDATE SET incident_id = excluded.incident_id, \
+         status = excluded.status, group_key = excluded.group_key, doc = excluded.doc",
+    )
+    .bind(a.id.to_string())
+    .bind(a.integration_id.to_string())
+    .bind(a.incident_id.to_string())
+    .bind(&a.dedup_key)
+    .bind(a.status.as_str())
+    .bind(&a.group_key)
+    .bind(a.first_seen_at)
+    .bind(json_text(a)?)
+    .execute(&mut **tx)
+    .await
+    .map_err(backend)?;
+    Ok(())
+}
+
+pub(crate) async fn commit_intake(s: &SqlStore, c: IntakeCommit) -> StoreResult<()> {
+    let mut tx = s.write.begin().await.map_err(backend)?;
+    dialect::lock_intake(&mut tx).await?;
+    let mut consumed = 0u64;
+    for chunk in c.consumed.chunks(500) {
+        let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+        let sql = format!("DELETE FROM intake_log WHERE seq IN ({})", marks.join(", "));
+        let params = chunk.iter().map(|seq| Param::Int(*seq)).collect();
+        consumed += bind_params(sqlx::query(AssertSqlSafe(sql)), params)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?
+            .rows_affected();
+    }
+    if consumed != c.consumed.len() as u64 {
+        // Another node processed some of these entries first: nothing here may be written.
+        return Err(StoreError::Conflict { expected: 0 });
+    }
+    for (incident, events) in c.new_incidents {
+        insert_incident(&mut tx, incident, &events).await?;
+    }
+    for w in &c.incident_writes {
+        write_incident(&mut tx, w).await?;
+    }
+    for a in &c.alerts {
+        upsert_alert(&mut tx, a).await?;
+    }
+    for ch in &c.changes {
+        sqlx::query(
+            "INSERT INTO change_events (id, service_id, integration_id, received_at, doc) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(ch.id.to_string())
+        .bind(ch.service_id.to_string())
+        .bind(ch.integration_id.to_string())
+        .bind(ch.received_at)
+        .bind(json_text(&ch.change)?)
+        .execute(&mut *tx)
+        .await
+        .map_err(backend)?;
+    }
+    for (id, at) in &c.integration_seen {
+        sqlx::query(
+            "UPDATE integrations SET last_event_at = $1 WHERE id = $2 \
+             AND (last_event_at IS NULL OR last_event_at < $1)",
+        )
+        .bind(*at)
+        .bind(id.to_string())
+        .execute(&mut *tx)
+        .await
+        .map_err(backend)?;
+    }
+    tx.commit().await.map_err(backend)
+}
+
+pub(crate) async fn open_alert(
+    s: &SqlStore,
+    integration_id: Uuid,
+    dedup_key: &str,
+) -> StoreResult<Option<Alert>> {
+    let row = sqlx::query(
+        "SELECT doc FROM alerts WHERE integration_id = $1 AND dedup_key = $2 \
+         AND status <> 'resolved'",
+    )
+    .bind(integration_id.to_string())
+    .bind(dedup_key)
+    .fetch_optional(&s.read)
+    .await
+    .map_err(backend)?;
+    row.as_ref().map(alert_from_row).transpose()
+}
+
+pub(crate) async fn get_alert(s: &SqlStore, id: Uuid) -> StoreResult<Option<Alert>> {
+    let row = sqlx::query("SELECT doc FROM alerts WHERE id = $1")
+        .bind(id.to_string())
+        .fetch_optional(&s.read)
+        .await
+        .map_err(backend)?;
+    row.as_ref().map(alert_from_row).transpose()
+}
+
+pub(crate) async fn incident_alerts(s: &SqlStore, incident_id: Uuid) -> StoreResult<Vec<Alert>> {
+    let rows =
+        sqlx::query("SELECT doc FROM alerts WHERE incident_id = $1 ORDER BY first_seen_at, id")
+            .bind(incident_id.to_string())
+            .fetch_all(&s.read)
+            .await
+            .map_err(backend)?;
+    rows.iter().map(alert_from_row).collect()
+}
+
+pub(crate) async fn group_incident(
+    s: &SqlStore,
+    integration_id: Uuid,
+    group_key: &str,
+    since: Millis,
+) -> StoreResult<Option<Uuid>> {
+    let row = sqlx::query(
+        "SELECT alerts.incident_id FROM alerts JOIN incidents ON incidents.id = alerts.incident_id \
+         WHERE alerts.integration_id = $1 AND alerts.group_key = $2 AND alerts.first_seen_at >= $3 \
+         AND incidents.status IN ('new', 'acknowledged', 'in_progress', 'on_hold') \
+         ORDER BY alerts.first_seen_at DESC LIMIT 1",
+    )
+    .bind(integration_id.to_string())
+    .bind(group_key)
+    .bind(since)
+    .fetch_optional(&s.read)
+    .await
+    .map_err(backend)?;
+    match row {
+        Some(r) => {
+            let id: String = r.try_get(0).map_err(backend)?;
+            Ok(Some(parse_uuid(&id)?))
+        }
+        None => Ok(None),
+    }
+}
+
+pub(crate) async fn service_changes(
+    s: &SqlStore,
+    service_id: Uuid,
+    limit: i64,
+) -> StoreResult<Vec<StoredChange>> {
+    let rows = sqlx::query(
+        "SELECT id, integration_id, received_at, doc FROM change_events WHERE service_id = $1 \
+         ORDER BY received_at DESC, id DESC LIMIT $2",
+    )
+    .bind(service_id.to_string())
+    .bind(limit)
+    .fetch_all(&s.read)
+    .await
+    .map_err(backend)?;
+    rows.iter()
+        .map(|row| {
+            let id: String = row.try_get(0).map_err(backend)?;
+            let integration_id: String = row.try_get(1).map_err(backend)?;
+            let doc: String = row.try_get(3).map_err(backend)?;
+            Ok(StoredChange {
+                id: parse_uuid(&id)?,
+                service_id,
+                integration_id: parse_uuid(&integration_id)?,
+                received_at: row.try_get(2).map_err(backend)?,
+                change: serde_json::from_str(&doc).map_err(|e| corrupt("change event", e))?,
+            })
+        })
+        .collect()
+}
