@@ -132,7 +132,7 @@ pub(crate) async fn info(pool: &Pool<Db>) -> StoreResult<StoreInfo> {
 /// Serializes intake commits across nodes for the rest of the transaction, so alerts of one key
 /// are processed in order and never twice.
 pub(crate) async fn lock_intake(tx: &mut sqlx::Transaction<'static, Db>) -> StoreResult<()> {
-    sqlx::query("SELECT pg_advisory_xact_lock(7_243_911)")
+    sqlx::query("SELECT pg_advisory_xact_lock(7243911)")
         .execute(&mut **tx)
         .await
         .map_err(backend)?;

@@ -33,7 +33,7 @@ pub async fn run(state: AppState) {
         match process_pending(&state).await {
             Ok(_) => {}
             Err(e) => {
-                tracing::error!(error = %e, "processing the intake log failed; retrying");
+                tracing::error!(error = ?e, "processing the intake log failed; retrying");
                 tokio::time::sleep(Duration::from_secs(1)).await;
             }
         }
