@@ -59,6 +59,11 @@ enum IncidentCommand {
         /// INC-000123, 123 or the incident's id.
         id: String,
     },
+    /// The alerts from monitoring grouped into an incident.
+    Alerts {
+        /// INC-000123, 123 or the incident's id.
+        id: String,
+    },
     /// Record that service is restored, without changing the state.
     Mitigate {
         /// INC-000123, 123 or the incident's id.
@@ -425,6 +430,9 @@ pub async fn run(args: IncidentArgs) -> Result<()> {
         }
         IncidentCommand::Comment(a) => comment(&api, &out, a).await,
         IncidentCommand::Timeline { id } => timeline(&api, &out, &id).await,
+        IncidentCommand::Alerts { id } => {
+            super::integration::incident_alerts(&api, &out, &id).await
+        }
         IncidentCommand::Mitigate { id } => {
             let reply = api
                 .post(

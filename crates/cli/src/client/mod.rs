@@ -1,4 +1,5 @@
-//! The client commands of `mayday`: `incident`, `service`, `user`, `team` and `completions`.
+//! The client commands of `mayday`: `incident`, `service`, `user`, `team`, `integration` and
+//! `completions`.
 //! They speak to a running server's API (`--server`, `--token`) and print tables for people
 //! or the API's JSON for scripts (`--output json`). Failures exit with a code that says what
 //! went wrong (see [`http::exit`] and the README).
@@ -6,6 +7,7 @@
 mod directory;
 mod http;
 mod incident;
+mod integration;
 mod output;
 
 use clap::{Args, Subcommand};
@@ -58,6 +60,8 @@ pub enum ClientCommand {
     User(directory::UserArgs),
     /// Teams (assignment groups).
     Team(directory::TeamArgs),
+    /// Integrations: where a service's monitoring sends alerts, with their keys and URLs.
+    Integration(integration::IntegrationArgs),
     /// Print a shell completion script, e.g. `mayday completions bash > /etc/bash_completion.d/mayday`.
     Completions {
         /// bash, zsh, fish, elvish or powershell.
@@ -73,6 +77,7 @@ pub async fn run(cmd: ClientCommand, command: fn() -> clap::Command) -> anyhow::
         ClientCommand::Service(args) => directory::service(args).await,
         ClientCommand::User(args) => directory::user(args).await,
         ClientCommand::Team(args) => directory::team(args).await,
+        ClientCommand::Integration(args) => integration::run(args).await,
         ClientCommand::Completions { shell } => {
             let mut cmd = command();
             let name = cmd.get_name().to_string();
