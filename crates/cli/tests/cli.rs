@@ -7,6 +7,12 @@
 mod client;
 #[path = "cli/demo.rs"]
 mod demo;
+#[path = "cli/intake_durability.rs"]
+mod intake_durability;
+#[path = "cli/integrations.rs"]
+mod integrations;
+#[path = "cli/peers.rs"]
+mod peers;
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::PathBuf;

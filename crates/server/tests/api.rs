@@ -18,6 +18,8 @@ mod basics;
 mod directory;
 #[path = "api/fields.rs"]
 mod fields;
+#[path = "api/intake.rs"]
+mod intake;
 #[path = "api/lifecycle.rs"]
 mod lifecycle;
 #[path = "api/limits.rs"]

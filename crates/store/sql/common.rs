@@ -937,7 +937,7 @@ impl Store for SqlStore {
         integration_id: Uuid,
         group_key: &str,
         since: Millis,
-    ) -> StoreResult<Option<Uuid>> {
+    ) -> StoreResult<Option<(Uuid, Millis)>> {
         intake_sql::group_incident(self, integration_id, group_key, since).await
     }
 

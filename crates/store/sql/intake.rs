@@ -343,12 +343,15 @@ pub(crate) async fn group_incident(
     integration_id: Uuid,
     group_key: &str,
     since: Millis,
-) -> StoreResult<Option<Uuid>> {
+) -> StoreResult<Option<(Uuid, Millis)>> {
+    // The window counts from each incident's first alert of the group.
     let row = sqlx::query(
-        "SELECT alerts.incident_id FROM alerts JOIN incidents ON incidents.id = alerts.incident_id \
-         WHERE alerts.integration_id = $1 AND alerts.group_key = $2 AND alerts.first_seen_at >= $3 \
+        "SELECT alerts.incident_id, MIN(alerts.first_seen_at) AS first_at FROM alerts \
+         JOIN incidents ON incidents.id = alerts.incident_id \
+         WHERE alerts.integration_id = $1 AND alerts.group_key = $2 \
          AND incidents.status IN ('new', 'acknowledged', 'in_progress', 'on_hold') \
-         ORDER BY alerts.first_seen_at DESC LIMIT 1",
+         GROUP BY alerts.incident_id HAVING MIN(alerts.first_seen_at) >= $3 \
+         ORDER BY first_at DESC LIMIT 1",
     )
     .bind(integration_id.to_string())
     .bind(group_key)
@@ -359,7 +362,7 @@ pub(crate) async fn group_incident(
     match row {
         Some(r) => {
             let id: String = r.try_get(0).map_err(backend)?;
-            Ok(Some(parse_uuid(&id)?))
+            Ok(Some((parse_uuid(&id)?, r.try_get(1).map_err(backend)?)))
         }
         None => Ok(None),
     }

@@ -205,14 +205,14 @@ pub trait Store: Send + Sync + 'static {
     async fn get_alert(&self, id: Uuid) -> StoreResult<Option<Alert>>;
     /// An incident's alerts, oldest first.
     async fn incident_alerts(&self, incident_id: Uuid) -> StoreResult<Vec<Alert>>;
-    /// The open incident that the newest alert of this integration with `group_key`, first seen
-    /// at or after `since`, belongs to.
+    /// The newest open incident holding alerts of this integration with `group_key` whose first
+    /// alert was seen at or after `since`, with that first alert's time.
     async fn group_incident(
         &self,
         integration_id: Uuid,
         group_key: &str,
         since: Millis,
-    ) -> StoreResult<Option<Uuid>>;
+    ) -> StoreResult<Option<(Uuid, Millis)>>;
     /// A service's change events, newest first.
     async fn service_changes(&self, service_id: Uuid, limit: i64)
     -> StoreResult<Vec<StoredChange>>;

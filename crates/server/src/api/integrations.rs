@@ -309,10 +309,42 @@ pub struct ChangeParams {
     limit: Option<i64>,
 }
 
+/// A change a monitoring or deploy tool reported for the service.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ChangeView {
+    pub id: Uuid,
+    pub service_id: Uuid,
+    pub integration_id: Uuid,
+    pub summary: String,
+    pub source: Option<String>,
+    /// When the sender says it happened (RFC 3339).
+    pub occurred_at: Option<String>,
+    pub received_at: String,
+    #[schema(value_type = Object)]
+    pub details: Value,
+    #[schema(value_type = Vec<Object>)]
+    pub links: Vec<mayday_core::alert::Link>,
+}
+
+impl From<&StoredChange> for ChangeView {
+    fn from(c: &StoredChange) -> Self {
+        Self {
+            id: c.id,
+            service_id: c.service_id,
+            integration_id: c.integration_id,
+            summary: c.change.summary.clone(),
+            source: c.change.source.clone(),
+            occurred_at: c.change.occurred_at.map(rfc3339),
+            received_at: rfc3339(c.received_at),
+            details: c.change.details.clone(),
+            links: c.change.links.clone(),
+        }
+    }
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ChangeList {
-    #[schema(value_type = Vec<Object>)]
-    pub items: Vec<StoredChange>,
+    pub items: Vec<ChangeView>,
 }
 
 #[utoipa::path(get, path = "/api/v1/services/{id}/changes", tag = "integrations",
@@ -328,8 +360,10 @@ pub async fn list_changes(
     caller.require(Role::Viewer, "reading change events")?;
     let service = entity_or_404(state.store.as_ref(), EntityKind::Service, &id).await?;
     let limit = p.limit.unwrap_or(50).clamp(1, 500);
-    let items = state.store.service_changes(service.id, limit).await?;
-    Ok(Json(ChangeList { items }))
+    let changes = state.store.service_changes(service.id, limit).await?;
+    Ok(Json(ChangeList {
+        items: changes.iter().map(ChangeView::from).collect(),
+    }))
 }
 
 /// The intake's state: entries waiting in the log (all nodes) and this node's figures.

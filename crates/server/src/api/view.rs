@@ -198,7 +198,11 @@ impl<'a> Names<'a> {
                 name: name.clone(),
             });
         }
-        let name = self.store.get_entity(kind, id).await?.map(|e| e.name);
+        let mut name = self.store.get_entity(kind, id).await?.map(|e| e.name);
+        if name.is_none() {
+            // Not a named record of that kind: an integration (an alert's reporter), or gone.
+            name = self.store.entity_names(&[id]).await?.pop().map(|(_, n)| n);
+        }
         self.entities.insert((kind, id), name.clone());
         Ok(NamedRef { id, name })
     }

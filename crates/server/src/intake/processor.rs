@@ -397,13 +397,30 @@ impl<'a> Batch<'a> {
         at: Millis,
     ) -> ApiResult<()> {
         if let Some(id) = self.open_alert(integration.id, &ev.dedup_key).await? {
-            // A repeat: count it, change nothing else.
+            let incident_id = self.alerts.get(&id).map(|a| a.incident_id);
+            let incident_open = match incident_id {
+                Some(incident_id) => {
+                    self.load_incident(incident_id).await?
+                        && self
+                            .incidents
+                            .get(&incident_id)
+                            .is_some_and(|w| w.incident.status.is_open())
+                }
+                None => false,
+            };
             if let Some(a) = self.alerts.get_mut(&id) {
-                a.event_count += 1;
-                a.last_seen_at = a.last_seen_at.max(at);
                 self.alerts_changed.push(id);
+                if incident_open {
+                    // A repeat: count it, change nothing else.
+                    a.event_count += 1;
+                    a.last_seen_at = a.last_seen_at.max(at);
+                    return Ok(());
+                }
+                // Its incident was resolved or closed by a person: that alert is over, and
+                // this trigger is a new problem.
+                a.status = AlertStatus::Resolved;
+                a.resolved_at = Some(at);
             }
-            return Ok(());
         }
         let Some(service) = self.service(integration.service_id, at).await? else {
             return Ok(());
@@ -515,8 +532,9 @@ impl<'a> Batch<'a> {
     ) -> ApiResult<Option<Uuid>> {
         let window = integration.settings.grouping.window_ms();
         let since = window.map_or(0, |w| at - w);
-        let candidate = match self.groups.get(&(integration.id, group_key.to_string())) {
-            Some((id, first)) if *first >= since => Some(*id),
+        let map_key = (integration.id, group_key.to_string());
+        let candidate = match self.groups.get(&map_key) {
+            Some((id, first)) if *first >= since => Some((*id, *first)),
             _ => {
                 self.state
                     .store
@@ -524,9 +542,11 @@ impl<'a> Batch<'a> {
                     .await?
             }
         };
-        let Some(id) = candidate else {
+        let Some((id, first)) = candidate else {
             return Ok(None);
         };
+        // Later alerts of the batch compare with the incident's first alert, not this one.
+        self.groups.insert(map_key, (id, first));
         if !self.load_incident(id).await? {
             return Ok(None);
         }

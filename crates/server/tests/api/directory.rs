@@ -71,8 +71,10 @@ const TEAM_KEYS: &[&str] = &[
 ];
 const SERVICE_KEYS: &[&str] = &[
     "created_at",
+    "default_category",
     "description",
     "id",
+    "maintenance_windows",
     "name",
     "owner_team",
     "tier",

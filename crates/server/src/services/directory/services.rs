@@ -220,5 +220,11 @@ pub async fn delete_service(state: &AppState, caller: &Caller, key: &str) -> Api
             e.name
         )));
     }
+    if !state.store.list_integrations(Some(e.id)).await?.is_empty() {
+        return Err(conflict(format!(
+            "service {:?} has integrations; delete them first",
+            e.name
+        )));
+    }
     delete(state, &e).await
 }
