@@ -107,7 +107,10 @@ impl FileConfig {
                 };
                 match Urgency::new(*level) {
                     Ok(u) => {
-                        let index = Severity::ALL.iter().position(|s| *s == severity).unwrap_or(0);
+                        let index = Severity::ALL
+                            .iter()
+                            .position(|s| *s == severity)
+                            .unwrap_or(0);
                         settings.mapping.urgency_by_severity[index] = u;
                     }
                     Err(e) => problems.push(format!("alerts.urgency_by_severity.{name}: {e}")),
