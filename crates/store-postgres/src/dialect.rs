@@ -47,6 +47,34 @@ pub(crate) const INSERT_INCIDENT: &str = "INSERT INTO incidents (id, version, st
      updated_at, doc, search_public, search_all) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, \
      $10, $11, $12, $13, $14::tsvector, $15::tsvector) RETURNING number";
 
+/// The columns a batch insert fills, in order, search text included.
+pub(crate) const INCIDENT_INSERT_COLUMNS: &str = "id, version, status, priority, category, \
+     service_id, group_id, assignee_id, reporter_id, confidential, created_at, updated_at, doc, \
+     search_public, search_all";
+
+/// The placeholder for column `column` (1-based) of a batch insert, parameter `param`.
+pub(crate) fn incident_value_mark(column: usize, param: usize) -> String {
+    if column >= 14 {
+        format!("${param}::tsvector")
+    } else {
+        format!("${param}")
+    }
+}
+
+/// Search values carried in the incident row: the two tsvector literals.
+pub(crate) fn search_row_values(public: &str, all: &str) -> impl Iterator<Item = String> {
+    [tsvector_literal(public), tsvector_literal(all)].into_iter()
+}
+
+/// The search text is in the incident rows already.
+pub(crate) async fn insert_search_rows(
+    _tx: &mut sqlx::Transaction<'static, Db>,
+    _numbers: &[i64],
+    _texts: &[(String, String)],
+) -> StoreResult<()> {
+    Ok(())
+}
+
 pub(crate) async fn insert_incident_row<'q>(
     tx: &mut sqlx::Transaction<'static, Db>,
     query: sqlx::query::Query<'q, Db, <Db as sqlx::Database>::Arguments>,

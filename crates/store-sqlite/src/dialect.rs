@@ -12,6 +12,45 @@ pub(crate) const INSERT_INCIDENT: &str = "INSERT INTO incidents (id, version, st
      category, service_id, group_id, assignee_id, reporter_id, confidential, created_at, \
      updated_at, doc) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING number";
 
+/// The columns a batch insert fills, in order (search text goes to the FTS table).
+pub(crate) const INCIDENT_INSERT_COLUMNS: &str = "id, version, status, priority, category, \
+     service_id, group_id, assignee_id, reporter_id, confidential, created_at, updated_at, doc";
+
+/// The placeholder for column `column` (1-based) of a batch insert, parameter `param`.
+pub(crate) fn incident_value_mark(_column: usize, param: usize) -> String {
+    format!("${param}")
+}
+
+/// Search values carried in the incident row itself: none here.
+pub(crate) fn search_row_values(_public: &str, _all: &str) -> impl Iterator<Item = String> {
+    std::iter::empty()
+}
+
+/// The search rows of a batch of new incidents (rowid = number).
+pub(crate) async fn insert_search_rows(
+    tx: &mut sqlx::Transaction<'static, Db>,
+    numbers: &[i64],
+    texts: &[(String, String)],
+) -> StoreResult<()> {
+    if numbers.is_empty() {
+        return Ok(());
+    }
+    let mut sql =
+        String::from("INSERT INTO incident_search (rowid, public_text, all_text) VALUES ");
+    for n in 0..numbers.len() {
+        if n > 0 {
+            sql.push_str(", ");
+        }
+        sql.push_str(&format!("(${}, ${}, ${})", n * 3 + 1, n * 3 + 2, n * 3 + 3));
+    }
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for (number, (public, all)) in numbers.iter().zip(texts) {
+        query = query.bind(*number).bind(public.as_str()).bind(all.as_str());
+    }
+    query.execute(&mut **tx).await.map_err(backend)?;
+    Ok(())
+}
+
 pub(crate) async fn insert_incident_row<'q>(
     tx: &mut sqlx::Transaction<'static, Db>,
     query: sqlx::query::Query<'q, Db, <Db as sqlx::Database>::Arguments>,

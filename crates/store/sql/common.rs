@@ -40,6 +40,8 @@ pub(crate) fn is_unique_violation(e: &sqlx::Error) -> bool {
 pub(crate) enum Param {
     Text(String),
     Int(i64),
+    OptText(Option<String>),
+    Bool(bool),
 }
 
 fn uuid_text(id: Option<Uuid>) -> Option<String> {
@@ -277,6 +279,78 @@ pub(crate) async fn insert_incident(
     Ok(incident)
 }
 
+/// Inserts many new incidents with their events and search texts, a few statements per 50
+/// incidents; returns their numbers in the order given.
+pub(crate) async fn insert_incidents(
+    tx: &mut sqlx::Transaction<'static, Db>,
+    batch: Vec<(Incident, Vec<Event>)>,
+) -> StoreResult<Vec<i64>> {
+    const CHUNK: usize = 50;
+    let columns = dialect::INCIDENT_INSERT_COLUMNS;
+    let per_row = columns.split(',').count();
+    let mut numbers = Vec::with_capacity(batch.len());
+    for chunk in batch.chunks(CHUNK) {
+        let mut sql = format!("INSERT INTO incidents ({columns}) VALUES ");
+        let mut params = Vec::with_capacity(chunk.len() * per_row);
+        let mut texts = Vec::with_capacity(chunk.len());
+        for (n, (i, events)) in chunk.iter().enumerate() {
+            let comments: Vec<(Visibility, String)> = events
+                .iter()
+                .filter(|e| e.kind == EventKind::Comment)
+                .map(|e| (e.visibility, e.body.clone().unwrap_or_default()))
+                .collect();
+            let (public, all) = search_texts(i, &comments);
+            if n > 0 {
+                sql.push_str(", ");
+            }
+            let marks: Vec<String> = (1..=per_row)
+                .map(|k| dialect::incident_value_mark(k, n * per_row + k))
+                .collect();
+            sql.push_str(&format!("({})", marks.join(", ")));
+            params.extend([
+                Param::Text(i.id.to_string()),
+                Param::Int(i.version),
+                Param::Text(i.status.as_str().into()),
+                Param::Int(i.priority.level() as i64),
+                Param::Text(i.category.clone()),
+                Param::OptText(uuid_text(i.service_id)),
+                Param::OptText(uuid_text(i.assignment_group_id)),
+                Param::OptText(uuid_text(i.assignee_id)),
+                Param::Text(i.reporter_id.to_string()),
+                Param::Bool(i.confidential),
+                Param::Int(i.created_at),
+                Param::Int(i.updated_at),
+                Param::Text(incident_doc(i)?),
+            ]);
+            params.extend(dialect::search_row_values(&public, &all).map(Param::Text));
+            texts.push((public, all));
+        }
+        sql.push_str(" RETURNING number, id");
+        let rows = bind_params(sqlx::query(AssertSqlSafe(sql)), params)
+            .fetch_all(&mut **tx)
+            .await
+            .map_err(backend)?;
+        let mut by_id = std::collections::HashMap::with_capacity(rows.len());
+        for row in rows {
+            let number: i64 = row.try_get(0).map_err(backend)?;
+            let id: String = row.try_get(1).map_err(backend)?;
+            by_id.insert(id, number);
+        }
+        let mut chunk_numbers = Vec::with_capacity(chunk.len());
+        for (i, _) in chunk {
+            let number = by_id.get(&i.id.to_string()).copied().ok_or_else(|| {
+                StoreError::Backend(format!("no number came back for incident {}", i.id))
+            })?;
+            chunk_numbers.push(number);
+        }
+        dialect::insert_search_rows(tx, &chunk_numbers, &texts).await?;
+        let events: Vec<Event> = chunk.iter().flat_map(|(_, e)| e.iter().cloned()).collect();
+        insert_events(tx, &events).await?;
+        numbers.extend(chunk_numbers);
+    }
+    Ok(numbers)
+}
+
 /// Appends the WHERE conditions of a list query (without the cursor) to `sql`.
 fn push_filters(q: &IncidentQuery, sql: &mut String, params: &mut Vec<Param>) {
     fn push_in(sql: &mut String, params: &mut Vec<Param>, column: &str, values: Vec<Param>) {
@@ -371,6 +445,8 @@ pub(crate) fn bind_params<'q>(
         query = match p {
             Param::Text(s) => query.bind(s),
             Param::Int(i) => query.bind(i),
+            Param::OptText(s) => query.bind(s),
+            Param::Bool(b) => query.bind(b),
         };
     }
     query
@@ -401,10 +477,7 @@ impl Store for SqlStore {
 
     async fn import_incidents(&self, batch: Vec<(Incident, Vec<Event>)>) -> StoreResult<Vec<i64>> {
         let mut tx = self.write.begin().await.map_err(backend)?;
-        let mut numbers = Vec::with_capacity(batch.len());
-        for (incident, events) in batch {
-            numbers.push(insert_incident(&mut tx, incident, &events).await?.number);
-        }
+        let numbers = insert_incidents(&mut tx, batch).await?;
         tx.commit().await.map_err(backend)?;
         Ok(numbers)
     }
@@ -922,6 +995,14 @@ impl Store for SqlStore {
         dedup_key: &str,
     ) -> StoreResult<Option<Alert>> {
         intake_sql::open_alert(self, integration_id, dedup_key).await
+    }
+
+    async fn open_alerts(
+        &self,
+        integration_id: Uuid,
+        dedup_keys: &[String],
+    ) -> StoreResult<Vec<Alert>> {
+        intake_sql::open_alerts(self, integration_id, dedup_keys).await
     }
 
     async fn get_alert(&self, id: Uuid) -> StoreResult<Option<Alert>> {

@@ -11,7 +11,7 @@ use sqlx::{AssertSqlSafe, Row};
 use uuid::Uuid;
 
 use super::common::{
-    Param, SqlStore, backend, bind_params, insert_incident, is_unique_violation, parse_uuid,
+    Param, SqlStore, backend, bind_params, insert_incidents, is_unique_violation, parse_uuid,
     write_incident,
 };
 use super::{Db, dialect};
@@ -226,24 +226,43 @@ pub(crate) async fn intake_backlog(s: &SqlStore) -> StoreResult<i64> {
         .map_err(backend)
 }
 
-async fn upsert_alert(tx: &mut sqlx::Transaction<'static, Db>, a: &Alert) -> StoreResult<()> {
-    sqlx::query(
-        "INSERT INTO alerts (id, integration_id, incident_id, dedup_key, status, group_key, \
-         first_seen_at, doc) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
-         ON CONFLICT (id) DO UPDATE SET incident_id = excluded.incident_id, \
-         status = excluded.status, group_key = excluded.group_key, doc = excluded.doc",
-    )
-    .bind(a.id.to_string())
-    .bind(a.integration_id.to_string())
-    .bind(a.incident_id.to_string())
-    .bind(&a.dedup_key)
-    .bind(a.status.as_str())
-    .bind(&a.group_key)
-    .bind(a.first_seen_at)
-    .bind(json_text(a)?)
-    .execute(&mut **tx)
-    .await
-    .map_err(backend)?;
+/// Inserts or replaces alerts, 100 per statement.
+async fn upsert_alerts(
+    tx: &mut sqlx::Transaction<'static, Db>,
+    alerts: &[Alert],
+) -> StoreResult<()> {
+    for chunk in alerts.chunks(100) {
+        let mut sql = String::from(
+            "INSERT INTO alerts (id, integration_id, incident_id, dedup_key, status, group_key, \
+             first_seen_at, doc) VALUES ",
+        );
+        let mut params = Vec::with_capacity(chunk.len() * 8);
+        for (n, a) in chunk.iter().enumerate() {
+            if n > 0 {
+                sql.push_str(", ");
+            }
+            let marks: Vec<String> = (1..=8).map(|k| format!("${}", n * 8 + k)).collect();
+            sql.push_str(&format!("({})", marks.join(", ")));
+            params.extend([
+                Param::Text(a.id.to_string()),
+                Param::Text(a.integration_id.to_string()),
+                Param::Text(a.incident_id.to_string()),
+                Param::Text(a.dedup_key.clone()),
+                Param::Text(a.status.as_str().into()),
+                Param::OptText(a.group_key.clone()),
+                Param::Int(a.first_seen_at),
+                Param::Text(json_text(a)?),
+            ]);
+        }
+        sql.push_str(
+            " ON CONFLICT (id) DO UPDATE SET incident_id = excluded.incident_id, \
+             status = excluded.status, group_key = excluded.group_key, doc = excluded.doc",
+        );
+        bind_params(sqlx::query(AssertSqlSafe(sql)), params)
+            .execute(&mut **tx)
+            .await
+            .map_err(backend)?;
+    }
     Ok(())
 }
 
@@ -265,15 +284,17 @@ pub(crate) async fn commit_intake(s: &SqlStore, c: IntakeCommit) -> StoreResult<
         // Another node processed some of these entries first: nothing here may be written.
         return Err(StoreError::Conflict { expected: 0 });
     }
-    for (incident, events) in c.new_incidents {
-        insert_incident(&mut tx, incident, &events).await?;
-    }
+    insert_incidents(&mut tx, c.new_incidents).await?;
     for w in &c.incident_writes {
         write_incident(&mut tx, w).await?;
     }
-    for a in &c.alerts {
-        upsert_alert(&mut tx, a).await?;
-    }
+    // Resolved ones first: a resolved alert and its successor may share a key.
+    let (resolved, open): (Vec<Alert>, Vec<Alert>) = c
+        .alerts
+        .into_iter()
+        .partition(|a| a.status == mayday_core::alert::AlertStatus::Resolved);
+    upsert_alerts(&mut tx, &resolved).await?;
+    upsert_alerts(&mut tx, &open).await?;
     for ch in &c.changes {
         sqlx::query(
             "INSERT INTO change_events (id, service_id, integration_id, received_at, doc) \
@@ -317,6 +338,32 @@ pub(crate) async fn open_alert(
     .await
     .map_err(backend)?;
     row.as_ref().map(alert_from_row).transpose()
+}
+
+pub(crate) async fn open_alerts(
+    s: &SqlStore,
+    integration_id: Uuid,
+    dedup_keys: &[String],
+) -> StoreResult<Vec<Alert>> {
+    let mut out = Vec::new();
+    for chunk in dedup_keys.chunks(500) {
+        let marks: Vec<String> = (2..=chunk.len() + 1).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "SELECT doc FROM alerts WHERE integration_id = $1 AND status <> 'resolved' \
+             AND dedup_key IN ({})",
+            marks.join(", ")
+        );
+        let mut params = vec![Param::Text(integration_id.to_string())];
+        params.extend(chunk.iter().map(|k| Param::Text(k.clone())));
+        let rows = bind_params(sqlx::query(AssertSqlSafe(sql)), params)
+            .fetch_all(&s.read)
+            .await
+            .map_err(backend)?;
+        for row in &rows {
+            out.push(alert_from_row(row)?);
+        }
+    }
+    Ok(out)
 }
 
 pub(crate) async fn get_alert(s: &SqlStore, id: Uuid) -> StoreResult<Option<Alert>> {

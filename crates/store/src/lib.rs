@@ -202,6 +202,12 @@ pub trait Store: Send + Sync + 'static {
     /// The alert of this integration with this key that has not resolved, if any.
     async fn open_alert(&self, integration_id: Uuid, dedup_key: &str)
     -> StoreResult<Option<Alert>>;
+    /// The unresolved alerts of this integration among these keys, in one go.
+    async fn open_alerts(
+        &self,
+        integration_id: Uuid,
+        dedup_keys: &[String],
+    ) -> StoreResult<Vec<Alert>>;
     async fn get_alert(&self, id: Uuid) -> StoreResult<Option<Alert>>;
     /// An incident's alerts, oldest first.
     async fn incident_alerts(&self, incident_id: Uuid) -> StoreResult<Vec<Alert>>;

@@ -57,6 +57,7 @@ pub async fn process_pending(state: &AppState) -> ApiResult<usize> {
             return Ok(total);
         }
         let mut batch = Batch::new(state);
+        batch.prefetch_open_alerts(&entries).await?;
         for e in &entries {
             batch.apply(e).await?;
         }
@@ -285,6 +286,34 @@ impl<'a> Batch<'a> {
         );
         self.incident_order.push(id);
         Ok(true)
+    }
+
+    /// Looks up, in one query per integration, the open alerts the entries name by key.
+    async fn prefetch_open_alerts(&mut self, entries: &[IntakeEntry]) -> ApiResult<()> {
+        let mut keys: HashMap<Uuid, HashSet<String>> = HashMap::new();
+        for e in entries {
+            let key = match &e.record {
+                IntakeRecord::Alert(ev) if !ev.dedup_key.is_empty() => ev.dedup_key.clone(),
+                IntakeRecord::Ping | IntakeRecord::HeartbeatMissed { .. } => {
+                    HEARTBEAT_DEDUP_KEY.to_string()
+                }
+                _ => continue,
+            };
+            keys.entry(e.integration_id).or_default().insert(key);
+        }
+        for (integration, wanted) in keys {
+            let wanted: Vec<String> = wanted.into_iter().collect();
+            let found = self.state.store.open_alerts(integration, &wanted).await?;
+            for key in wanted {
+                self.open.entry((integration, key)).or_insert(None);
+            }
+            for a in found {
+                self.open
+                    .insert((integration, a.dedup_key.clone()), Some(a.id));
+                self.alerts.entry(a.id).or_insert(a);
+            }
+        }
+        Ok(())
     }
 
     /// The open alert with this key, if any.
