@@ -68,7 +68,7 @@ pub(crate) fn search_row_values(public: &str, all: &str) -> impl Iterator<Item =
 
 /// The search text is in the incident rows already.
 pub(crate) async fn insert_search_rows(
-    _tx: &mut sqlx::Transaction<'static, Db>,
+    _tx: &mut sqlx::Transaction<'_, Db>,
     _numbers: &[i64],
     _texts: &[(String, String)],
 ) -> StoreResult<()> {
@@ -76,7 +76,7 @@ pub(crate) async fn insert_search_rows(
 }
 
 pub(crate) async fn insert_incident_row<'q>(
-    tx: &mut sqlx::Transaction<'static, Db>,
+    tx: &mut sqlx::Transaction<'_, Db>,
     query: sqlx::query::Query<'q, Db, <Db as sqlx::Database>::Arguments>,
     public_tokens: &str,
     all_tokens: &str,
@@ -93,7 +93,7 @@ pub(crate) async fn insert_incident_row<'q>(
 
 /// Replaces an incident's search text.
 pub(crate) async fn update_search_index(
-    tx: &mut sqlx::Transaction<'static, Db>,
+    tx: &mut sqlx::Transaction<'_, Db>,
     number: i64,
     public_tokens: &str,
     all_tokens: &str,
@@ -159,13 +159,18 @@ pub(crate) async fn info(pool: &Pool<Db>) -> StoreResult<StoreInfo> {
 
 /// Serializes intake commits across nodes for the rest of the transaction, so alerts of one key
 /// are processed in order and never twice.
-pub(crate) async fn lock_intake(tx: &mut sqlx::Transaction<'static, Db>) -> StoreResult<()> {
+pub(crate) async fn lock_intake(tx: &mut sqlx::Transaction<'_, Db>) -> StoreResult<()> {
     sqlx::query("SELECT pg_advisory_xact_lock(7243911)")
         .execute(&mut **tx)
         .await
         .map_err(backend)?;
     Ok(())
 }
+
+/// Run before a commit whose content can be derived again from durable input (intake
+/// processing), so it does not wait for its own flush; [`DERIVED_COMMIT_RESTORED`] after.
+pub(crate) const DERIVED_COMMIT_RELAXED: &str = "SET synchronous_commit = off";
+pub(crate) const DERIVED_COMMIT_RESTORED: &str = "SET synchronous_commit = on";
 
 #[cfg(test)]
 mod tests {

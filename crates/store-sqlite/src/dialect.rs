@@ -28,7 +28,7 @@ pub(crate) fn search_row_values(_public: &str, _all: &str) -> impl Iterator<Item
 
 /// The search rows of a batch of new incidents (rowid = number).
 pub(crate) async fn insert_search_rows(
-    tx: &mut sqlx::Transaction<'static, Db>,
+    tx: &mut sqlx::Transaction<'_, Db>,
     numbers: &[i64],
     texts: &[(String, String)],
 ) -> StoreResult<()> {
@@ -52,7 +52,7 @@ pub(crate) async fn insert_search_rows(
 }
 
 pub(crate) async fn insert_incident_row<'q>(
-    tx: &mut sqlx::Transaction<'static, Db>,
+    tx: &mut sqlx::Transaction<'_, Db>,
     query: sqlx::query::Query<'q, Db, <Db as sqlx::Database>::Arguments>,
     public_tokens: &str,
     all_tokens: &str,
@@ -75,7 +75,7 @@ pub(crate) async fn insert_incident_row<'q>(
 
 /// Replaces an incident's search text.
 pub(crate) async fn update_search_index(
-    tx: &mut sqlx::Transaction<'static, Db>,
+    tx: &mut sqlx::Transaction<'_, Db>,
     number: i64,
     public_tokens: &str,
     all_tokens: &str,
@@ -152,6 +152,11 @@ pub(crate) async fn info(pool: &Pool<Db>) -> StoreResult<StoreInfo> {
 }
 
 /// SQLite's single write connection already serializes intake commits.
-pub(crate) async fn lock_intake(_tx: &mut sqlx::Transaction<'static, Db>) -> StoreResult<()> {
+pub(crate) async fn lock_intake(_tx: &mut sqlx::Transaction<'_, Db>) -> StoreResult<()> {
     Ok(())
 }
+
+/// Run before a commit whose content can be derived again from durable input (intake
+/// processing), so it does not wait for its own flush; [`DERIVED_COMMIT_RESTORED`] after.
+pub(crate) const DERIVED_COMMIT_RELAXED: &str = "PRAGMA synchronous = NORMAL";
+pub(crate) const DERIVED_COMMIT_RESTORED: &str = "PRAGMA synchronous = FULL";

@@ -104,10 +104,7 @@ fn incident_doc(i: &Incident) -> StoreResult<String> {
     serde_json::to_string(i).map_err(|e| StoreError::Backend(e.to_string()))
 }
 
-async fn insert_events(
-    tx: &mut sqlx::Transaction<'static, Db>,
-    events: &[Event],
-) -> StoreResult<()> {
+async fn insert_events(tx: &mut sqlx::Transaction<'_, Db>, events: &[Event]) -> StoreResult<()> {
     // One statement per 100 events (5 parameters each).
     for chunk in events.chunks(100) {
         let mut sql = String::from(
@@ -169,7 +166,7 @@ fn search_texts(inc: &Incident, comments: &[(Visibility, String)]) -> (String, S
 
 /// Rebuilds the incident's search text when its title, description or comments changed.
 async fn reindex(
-    tx: &mut sqlx::Transaction<'static, Db>,
+    tx: &mut sqlx::Transaction<'_, Db>,
     inc: &Incident,
     events: &[Event],
 ) -> StoreResult<()> {
@@ -201,7 +198,7 @@ async fn reindex(
 }
 
 pub(crate) async fn write_incident(
-    tx: &mut sqlx::Transaction<'static, Db>,
+    tx: &mut sqlx::Transaction<'_, Db>,
     w: &IncidentWrite,
 ) -> StoreResult<()> {
     let i = &w.incident;
@@ -256,7 +253,7 @@ fn bind_filter_columns<'q>(
 
 /// Inserts a new incident with its events and search text; the store assigns its number.
 pub(crate) async fn insert_incident(
-    tx: &mut sqlx::Transaction<'static, Db>,
+    tx: &mut sqlx::Transaction<'_, Db>,
     mut incident: Incident,
     events: &[Event],
 ) -> StoreResult<Incident> {
@@ -282,7 +279,7 @@ pub(crate) async fn insert_incident(
 /// Inserts many new incidents with their events and search texts, a few statements per 50
 /// incidents; returns their numbers in the order given.
 pub(crate) async fn insert_incidents(
-    tx: &mut sqlx::Transaction<'static, Db>,
+    tx: &mut sqlx::Transaction<'_, Db>,
     batch: Vec<(Incident, Vec<Event>)>,
 ) -> StoreResult<Vec<i64>> {
     const CHUNK: usize = 50;

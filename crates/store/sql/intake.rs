@@ -227,10 +227,7 @@ pub(crate) async fn intake_backlog(s: &SqlStore) -> StoreResult<i64> {
 }
 
 /// Inserts or replaces alerts, 100 per statement.
-async fn upsert_alerts(
-    tx: &mut sqlx::Transaction<'static, Db>,
-    alerts: &[Alert],
-) -> StoreResult<()> {
+async fn upsert_alerts(tx: &mut sqlx::Transaction<'_, Db>, alerts: &[Alert]) -> StoreResult<()> {
     for chunk in alerts.chunks(100) {
         let mut sql = String::from(
             "INSERT INTO alerts (id, integration_id, incident_id, dedup_key, status, group_key, \
@@ -266,8 +263,33 @@ async fn upsert_alerts(
     Ok(())
 }
 
+/// Commits what processing a batch derived. Its inputs are durable in the intake log and leave
+/// it in this same transaction, so the commit need not wait for its own flush: if a power loss
+/// undid it, the entries would still be in the log and be processed again. (A later flushed
+/// commit, such as the next append, makes it durable anyway.)
 pub(crate) async fn commit_intake(s: &SqlStore, c: IntakeCommit) -> StoreResult<()> {
-    let mut tx = s.write.begin().await.map_err(backend)?;
+    let mut conn = s.write.acquire().await.map_err(backend)?;
+    sqlx::query(dialect::DERIVED_COMMIT_RELAXED)
+        .execute(&mut *conn)
+        .await
+        .map_err(backend)?;
+    let result = write_commit(&mut conn, c).await;
+    let restored = sqlx::query(dialect::DERIVED_COMMIT_RESTORED)
+        .execute(&mut *conn)
+        .await;
+    if restored.is_err() {
+        // Never hand a relaxed connection back to the pool.
+        let _ = conn.detach();
+    }
+    result
+}
+
+async fn write_commit(
+    conn: &mut sqlx::pool::PoolConnection<Db>,
+    c: IntakeCommit,
+) -> StoreResult<()> {
+    use sqlx::Connection;
+    let mut tx = conn.begin().await.map_err(backend)?;
     dialect::lock_intake(&mut tx).await?;
     let mut consumed = 0u64;
     for chunk in c.consumed.chunks(500) {
