@@ -57,8 +57,13 @@ pub(crate) fn incident_value_mark(column: usize, param: usize) -> String {
     if column >= 14 {
         format!("${param}::tsvector")
     } else {
-        format!("${param}")
+        mark(param)
     }
+}
+
+/// The placeholder of parameter `n` in a statement built with this function throughout.
+pub(crate) fn mark(n: usize) -> String {
+    format!("${n}")
 }
 
 /// Search values carried in the incident row: the two tsvector literals.

@@ -59,9 +59,11 @@ pub async fn open_file(path: &Path) -> StoreResult<SqliteStore> {
         .synchronous(SqliteSynchronous::Full)
         .foreign_keys(true)
         .busy_timeout(Duration::from_secs(10));
+    // The one writer keeps more pages in memory (32 MiB): inserts into the larger indexes
+    // otherwise re-read their pages from the file system all the time.
     let write = SqlitePoolOptions::new()
         .max_connections(1)
-        .connect_with(options.clone())
+        .connect_with(options.clone().pragma("cache_size", "-32768"))
         .await
         .map_err(|e| StoreError::Backend(format!("cannot open {}: {e}", path.display())))?;
     migrator()

@@ -121,14 +121,8 @@ async fn insert_events(tx: &mut sqlx::Transaction<'_, Db>, events: &[Event]) -> 
             if i > 0 {
                 sql.push_str(", ");
             }
-            sql.push_str(&format!(
-                "(${}, ${}, ${}, ${}, ${})",
-                b + 1,
-                b + 2,
-                b + 3,
-                b + 4,
-                b + 5
-            ));
+            let marks: Vec<String> = (1..=5).map(|k| dialect::mark(b + k)).collect();
+            sql.push_str(&format!("({})", marks.join(", ")));
             params.push(Param::Text(ev.incident_id.to_string()));
             params.push(Param::Int(ev.at));
             params.push(Param::Text(kind));

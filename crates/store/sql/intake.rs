@@ -180,7 +180,8 @@ pub(crate) async fn append_intake(s: &SqlStore, entries: &[NewIntakeEntry]) -> S
                 sql.push_str(", ");
             }
             let b = i * 3;
-            sql.push_str(&format!("(${}, ${}, ${})", b + 1, b + 2, b + 3));
+            let marks: Vec<String> = (1..=3).map(|k| dialect::mark(b + k)).collect();
+            sql.push_str(&format!("({})", marks.join(", ")));
             params.push(Param::Text(e.integration_id.to_string()));
             params.push(Param::Int(e.received_at));
             params.push(Param::Text(json_text(&e.record)?));
@@ -238,7 +239,7 @@ async fn upsert_alerts(tx: &mut sqlx::Transaction<'_, Db>, alerts: &[Alert]) -> 
             if n > 0 {
                 sql.push_str(", ");
             }
-            let marks: Vec<String> = (1..=8).map(|k| format!("${}", n * 8 + k)).collect();
+            let marks: Vec<String> = (1..=8).map(|k| dialect::mark(n * 8 + k)).collect();
             sql.push_str(&format!("({})", marks.join(", ")));
             params.extend([
                 Param::Text(a.id.to_string()),
@@ -293,7 +294,7 @@ async fn write_commit(
     dialect::lock_intake(&mut tx).await?;
     let mut consumed = 0u64;
     for chunk in c.consumed.chunks(500) {
-        let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+        let marks: Vec<String> = (1..=chunk.len()).map(dialect::mark).collect();
         let sql = format!("DELETE FROM intake_log WHERE seq IN ({})", marks.join(", "));
         let params = chunk.iter().map(|seq| Param::Int(*seq)).collect();
         consumed += bind_params(sqlx::query(AssertSqlSafe(sql)), params)
@@ -369,10 +370,11 @@ pub(crate) async fn open_alerts(
 ) -> StoreResult<Vec<Alert>> {
     let mut out = Vec::new();
     for chunk in dedup_keys.chunks(500) {
-        let marks: Vec<String> = (2..=chunk.len() + 1).map(|i| format!("${i}")).collect();
+        let marks: Vec<String> = (2..=chunk.len() + 1).map(dialect::mark).collect();
         let sql = format!(
-            "SELECT doc FROM alerts WHERE integration_id = $1 AND status <> 'resolved' \
+            "SELECT doc FROM alerts WHERE integration_id = {} AND status <> 'resolved' \
              AND dedup_key IN ({})",
+            dialect::mark(1),
             marks.join(", ")
         );
         let mut params = vec![Param::Text(integration_id.to_string())];
