@@ -168,6 +168,8 @@ async fn seed_org(store: &dyn Store) -> anyhow::Result<Org> {
             description: String::new(),
             owner_team_id: Some(teams[i % TEAMS]),
             tier: (i % 3 + 1) as u8,
+            default_category: None,
+            maintenance_windows: Vec::new(),
         };
         insert(
             store,
@@ -623,6 +625,7 @@ async fn run_on(
             Settings {
                 priority_matrix: matrix.clone(),
                 rate_limit: None,
+                ..Settings::default()
             },
         );
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
