@@ -172,10 +172,17 @@ pub(crate) async fn lock_intake(tx: &mut sqlx::Transaction<'_, Db>) -> StoreResu
     Ok(())
 }
 
-/// Run before a commit whose content can be derived again from durable input (intake
-/// processing), so it does not wait for its own flush; [`DERIVED_COMMIT_RESTORED`] after.
-pub(crate) const DERIVED_COMMIT_RELAXED: &str = "SET synchronous_commit = off";
-pub(crate) const DERIVED_COMMIT_RESTORED: &str = "SET synchronous_commit = on";
+/// The intake log is a table of the same database: processing deletes its entries in the
+/// transaction that writes what they produced.
+pub(crate) const LOG_IN_OWN_DATABASE: bool = false;
+
+/// Run before and after a processing commit: it need not wait for its own flush, because its
+/// input is durable in the log and leaves it in the same transaction (a power loss that undid
+/// it would leave the entries to be processed again).
+pub(crate) const DERIVED_COMMIT_RELAXED: Option<(&str, &str)> = Some((
+    "SET synchronous_commit = off",
+    "SET synchronous_commit = on",
+));
 
 #[cfg(test)]
 mod tests {

@@ -51,6 +51,8 @@ pub async fn connect(url: &str, max_connections: u32) -> StoreResult<PostgresSto
         .map_err(|e| StoreError::Backend(format!("migrating PostgreSQL: {e}")))?;
     Ok(PostgresStore {
         write: pool.clone(),
-        read: pool,
+        read: pool.clone(),
+        log_write: pool.clone(),
+        log_read: pool,
     })
 }

@@ -14,14 +14,14 @@ CREATE TABLE integrations (
 );
 CREATE INDEX integrations_service ON integrations (service_id, created_at);
 
--- Accepted events waiting to be processed; an entry is deleted in the transaction that
--- processes it.
-CREATE TABLE intake_log (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    integration_id TEXT NOT NULL,
-    received_at INTEGER NOT NULL,
-    record TEXT NOT NULL
+-- The intake log itself is a database file of its own (mayday-intake.db, next to this one), so
+-- appends never wait behind processing. This is how far it has been processed: the cursor moves
+-- in the transaction that writes what the entries produced.
+CREATE TABLE intake_cursor (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    seq INTEGER NOT NULL
 );
+INSERT INTO intake_cursor (id, seq) VALUES (1, 0);
 
 CREATE TABLE alerts (
     id TEXT PRIMARY KEY,

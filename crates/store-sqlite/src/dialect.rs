@@ -163,7 +163,10 @@ pub(crate) async fn lock_intake(_tx: &mut sqlx::Transaction<'_, Db>) -> StoreRes
     Ok(())
 }
 
-/// Run before a commit whose content can be derived again from durable input (intake
-/// processing), so it does not wait for its own flush; [`DERIVED_COMMIT_RESTORED`] after.
-pub(crate) const DERIVED_COMMIT_RELAXED: &str = "PRAGMA synchronous = NORMAL";
-pub(crate) const DERIVED_COMMIT_RESTORED: &str = "PRAGMA synchronous = FULL";
+/// The intake log is a database file of its own, so appending (the 202s) never waits behind
+/// processing; the main database keeps the cursor of what was processed.
+pub(crate) const LOG_IN_OWN_DATABASE: bool = true;
+
+/// Processing commits flush like any other here: the log's entries leave it right after, so
+/// what they produced must be on disk first.
+pub(crate) const DERIVED_COMMIT_RELAXED: Option<(&str, &str)> = None;

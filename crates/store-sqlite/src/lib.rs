@@ -79,8 +79,93 @@ pub async fn open_file(path: &Path) -> StoreResult<SqliteStore> {
     }
     let read = SqlitePoolOptions::new()
         .max_connections(4)
-        .connect_with(options.read_only(true))
+        .connect_with(options.clone().read_only(true))
         .await
         .map_err(|e| StoreError::Backend(format!("cannot open {}: {e}", path.display())))?;
-    Ok(SqliteStore { write, read })
+    let (log_write, log_read) = open_intake_log(path, &options, &write).await?;
+    Ok(SqliteStore {
+        write,
+        read,
+        log_write,
+        log_read,
+    })
+}
+
+/// The intake log's own database file: `<name>-intake.db` next to the main one.
+pub fn intake_log_path(path: &Path) -> std::path::PathBuf {
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "mayday".into());
+    path.with_file_name(format!("{stem}-intake.db"))
+}
+
+/// Opens (creating if needed) the intake log next to the main database. Its sequence never
+/// falls behind the main database's cursor, so a lost or replaced log file cannot hide new
+/// entries behind old numbers.
+async fn open_intake_log(
+    path: &Path,
+    options: &SqliteConnectOptions,
+    main: &sqlx::SqlitePool,
+) -> StoreResult<(sqlx::SqlitePool, sqlx::SqlitePool)> {
+    let log_path = intake_log_path(path);
+    let failed = |e: sqlx::Error| {
+        StoreError::Backend(format!(
+            "cannot open the intake log {}: {e}",
+            log_path.display()
+        ))
+    };
+    let options = options.clone().filename(&log_path).foreign_keys(false);
+    let write = SqlitePoolOptions::new()
+        .max_connections(1)
+        .connect_with(options.clone())
+        .await
+        .map_err(failed)?;
+    sqlx::query(
+        "CREATE TABLE IF NOT EXISTS intake_log (seq INTEGER PRIMARY KEY AUTOINCREMENT, \
+         integration_id TEXT NOT NULL, received_at INTEGER NOT NULL, record TEXT NOT NULL)",
+    )
+    .execute(&write)
+    .await
+    .map_err(failed)?;
+    let cursor: i64 = sqlx::query_scalar("SELECT seq FROM intake_cursor WHERE id = 1")
+        .fetch_one(main)
+        .await
+        .map_err(failed)?;
+    let mut tx = write.begin().await.map_err(failed)?;
+    let known: Option<i64> =
+        sqlx::query_scalar("SELECT seq FROM sqlite_sequence WHERE name = 'intake_log'")
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(failed)?;
+    match known {
+        Some(seq) if seq >= cursor => {}
+        Some(_) => {
+            sqlx::query("UPDATE sqlite_sequence SET seq = $1 WHERE name = 'intake_log'")
+                .bind(cursor)
+                .execute(&mut *tx)
+                .await
+                .map_err(failed)?;
+        }
+        None => {
+            sqlx::query("INSERT INTO sqlite_sequence (name, seq) VALUES ('intake_log', $1)")
+                .bind(cursor)
+                .execute(&mut *tx)
+                .await
+                .map_err(failed)?;
+        }
+    }
+    // Entries processed before a crash that their deletion did not survive.
+    sqlx::query("DELETE FROM intake_log WHERE seq <= $1")
+        .bind(cursor)
+        .execute(&mut *tx)
+        .await
+        .map_err(failed)?;
+    tx.commit().await.map_err(failed)?;
+    let read = SqlitePoolOptions::new()
+        .max_connections(2)
+        .connect_with(options.read_only(true))
+        .await
+        .map_err(failed)?;
+    Ok((write, read))
 }

@@ -25,6 +25,10 @@ use super::{Db, dialect, intake_sql};
 pub struct SqlStore {
     pub(crate) write: Pool<Db>,
     pub(crate) read: Pool<Db>,
+    /// Where the intake log is appended and read: the same pools on PostgreSQL, a database
+    /// file of its own on SQLite (see `dialect::LOG_IN_OWN_DATABASE`).
+    pub(crate) log_write: Pool<Db>,
+    pub(crate) log_read: Pool<Db>,
 }
 
 pub(crate) fn backend(e: sqlx::Error) -> StoreError {

@@ -169,7 +169,7 @@ pub(crate) async fn append_intake(s: &SqlStore, entries: &[NewIntakeEntry]) -> S
     if entries.is_empty() {
         return Ok(());
     }
-    let mut tx = s.write.begin().await.map_err(backend)?;
+    let mut tx = s.log_write.begin().await.map_err(backend)?;
     // One statement per 200 entries (3 parameters each).
     for chunk in entries.chunks(200) {
         let mut sql =
@@ -194,12 +194,29 @@ pub(crate) async fn append_intake(s: &SqlStore, entries: &[NewIntakeEntry]) -> S
     tx.commit().await.map_err(backend)
 }
 
+/// The last log entry processed: entries at or below it are done. Always 0 where processed
+/// entries are deleted in the processing transaction itself.
+async fn consumed_through(s: &SqlStore) -> StoreResult<i64> {
+    if !dialect::LOG_IN_OWN_DATABASE {
+        return Ok(0);
+    }
+    sqlx::query("SELECT seq FROM intake_cursor WHERE id = 1")
+        .fetch_one(&s.read)
+        .await
+        .map_err(backend)?
+        .try_get(0)
+        .map_err(backend)
+}
+
 pub(crate) async fn pending_intake(s: &SqlStore, limit: i64) -> StoreResult<Vec<IntakeEntry>> {
+    let after = consumed_through(s).await?;
     let rows = sqlx::query(
-        "SELECT seq, integration_id, received_at, record FROM intake_log ORDER BY seq LIMIT $1",
+        "SELECT seq, integration_id, received_at, record FROM intake_log WHERE seq > $1 \
+         ORDER BY seq LIMIT $2",
     )
+    .bind(after)
     .bind(limit)
-    .fetch_all(&s.read)
+    .fetch_all(&s.log_read)
     .await
     .map_err(backend)?;
     rows.iter()
@@ -219,8 +236,10 @@ pub(crate) async fn pending_intake(s: &SqlStore, limit: i64) -> StoreResult<Vec<
 }
 
 pub(crate) async fn intake_backlog(s: &SqlStore) -> StoreResult<i64> {
-    sqlx::query("SELECT COUNT(*) FROM intake_log")
-        .fetch_one(&s.read)
+    let after = consumed_through(s).await?;
+    sqlx::query("SELECT COUNT(*) FROM intake_log WHERE seq > $1")
+        .bind(after)
+        .fetch_one(&s.log_read)
         .await
         .map_err(backend)?
         .try_get(0)
@@ -264,25 +283,84 @@ async fn upsert_alerts(tx: &mut sqlx::Transaction<'_, Db>, alerts: &[Alert]) -> 
     Ok(())
 }
 
-/// Commits what processing a batch derived. Its inputs are durable in the intake log and leave
-/// it in this same transaction, so the commit need not wait for its own flush: if a power loss
-/// undid it, the entries would still be in the log and be processed again. (A later flushed
-/// commit, such as the next append, makes it durable anyway.)
+/// Commits what processing a batch derived and consumes its entries, in one transaction
+/// (without waiting for its own flush where the dialect allows it: see
+/// `dialect::DERIVED_COMMIT_RELAXED`).
 pub(crate) async fn commit_intake(s: &SqlStore, c: IntakeCommit) -> StoreResult<()> {
+    let consumed_through = c.consumed.iter().max().copied();
     let mut conn = s.write.acquire().await.map_err(backend)?;
-    sqlx::query(dialect::DERIVED_COMMIT_RELAXED)
-        .execute(&mut *conn)
-        .await
-        .map_err(backend)?;
-    let result = write_commit(&mut conn, c).await;
-    let restored = sqlx::query(dialect::DERIVED_COMMIT_RESTORED)
-        .execute(&mut *conn)
-        .await;
-    if restored.is_err() {
-        // Never hand a relaxed connection back to the pool.
-        let _ = conn.detach();
-    }
+    let result = match dialect::DERIVED_COMMIT_RELAXED {
+        None => write_commit(&mut conn, c).await,
+        Some((relaxed, restored)) => {
+            sqlx::query(relaxed)
+                .execute(&mut *conn)
+                .await
+                .map_err(backend)?;
+            let result = write_commit(&mut conn, c).await;
+            if sqlx::query(restored).execute(&mut *conn).await.is_err() {
+                // Never hand a relaxed connection back to the pool.
+                let _ = conn.detach();
+            }
+            result
+        }
+    };
+    drop_consumed(s, result.is_ok().then_some(consumed_through).flatten()).await;
     result
+}
+
+/// Where the log has a database of its own, processed entries leave it once the processing is
+/// committed (durably). Failing here loses nothing: the cursor already skips them, and the
+/// next commit deletes them.
+async fn drop_consumed(s: &SqlStore, through: Option<i64>) {
+    let Some(through) = through.filter(|_| dialect::LOG_IN_OWN_DATABASE) else {
+        return;
+    };
+    let deleted = sqlx::query("DELETE FROM intake_log WHERE seq <= $1")
+        .bind(through)
+        .execute(&s.log_write)
+        .await;
+    if let Err(e) = deleted {
+        tracing::warn!(error = %e, "removing processed entries from the intake log failed");
+    }
+}
+
+/// Marks the entries consumed inside the processing transaction; a `Conflict` when another
+/// processor got (some of) them first.
+async fn consume(tx: &mut sqlx::Transaction<'_, Db>, seqs: &[i64]) -> StoreResult<()> {
+    let (Some(first), Some(last)) = (seqs.iter().min(), seqs.iter().max()) else {
+        return Ok(());
+    };
+    if dialect::LOG_IN_OWN_DATABASE {
+        // Entries are read in order and a batch takes all it read: move the cursor over them.
+        let moved = sqlx::query("UPDATE intake_cursor SET seq = $1 WHERE id = 1 AND seq < $2")
+            .bind(*last)
+            .bind(*first)
+            .execute(&mut **tx)
+            .await
+            .map_err(backend)?
+            .rows_affected();
+        return if moved == 1 {
+            Ok(())
+        } else {
+            Err(StoreError::Conflict { expected: 0 })
+        };
+    }
+    let mut consumed = 0u64;
+    for chunk in seqs.chunks(500) {
+        let marks: Vec<String> = (1..=chunk.len()).map(dialect::mark).collect();
+        let sql = format!("DELETE FROM intake_log WHERE seq IN ({})", marks.join(", "));
+        let params = chunk.iter().map(|seq| Param::Int(*seq)).collect();
+        consumed += bind_params(sqlx::query(AssertSqlSafe(sql)), params)
+            .execute(&mut **tx)
+            .await
+            .map_err(backend)?
+            .rows_affected();
+    }
+    if consumed != seqs.len() as u64 {
+        // Another node processed some of these entries first: nothing here may be written.
+        return Err(StoreError::Conflict { expected: 0 });
+    }
+    Ok(())
 }
 
 async fn write_commit(
@@ -292,21 +370,7 @@ async fn write_commit(
     use sqlx::Connection;
     let mut tx = conn.begin().await.map_err(backend)?;
     dialect::lock_intake(&mut tx).await?;
-    let mut consumed = 0u64;
-    for chunk in c.consumed.chunks(500) {
-        let marks: Vec<String> = (1..=chunk.len()).map(dialect::mark).collect();
-        let sql = format!("DELETE FROM intake_log WHERE seq IN ({})", marks.join(", "));
-        let params = chunk.iter().map(|seq| Param::Int(*seq)).collect();
-        consumed += bind_params(sqlx::query(AssertSqlSafe(sql)), params)
-            .execute(&mut *tx)
-            .await
-            .map_err(backend)?
-            .rows_affected();
-    }
-    if consumed != c.consumed.len() as u64 {
-        // Another node processed some of these entries first: nothing here may be written.
-        return Err(StoreError::Conflict { expected: 0 });
-    }
+    consume(&mut tx, &c.consumed).await?;
     insert_incidents(&mut tx, c.new_incidents).await?;
     for w in &c.incident_writes {
         write_incident(&mut tx, w).await?;

@@ -103,7 +103,7 @@ async fn intake_survives_sigkill_under_load(db: Database) {
         )
         .await;
         let accepted = status["accepted"].as_u64().unwrap_or(0);
-        if accepted >= 300 || started.elapsed() > Duration::from_secs(60) {
+        if accepted >= 1500 || started.elapsed() > Duration::from_secs(60) {
             break;
         }
     }
@@ -114,7 +114,7 @@ async fn intake_survives_sigkill_under_load(db: Database) {
             assert!(accepted.insert(k.clone()), "{k} accepted twice");
         }
     }
-    assert!(accepted.len() >= 300, "only {} accepted", accepted.len());
+    assert!(accepted.len() >= 1500, "only {} accepted", accepted.len());
 
     let server = Server::start(&db);
     // Processing resumes where it stopped.
