@@ -172,6 +172,26 @@ pub(crate) async fn lock_intake(tx: &mut sqlx::Transaction<'_, Db>) -> StoreResu
     Ok(())
 }
 
+/// The documents of the unresolved alerts of an integration among these keys. A lateral
+/// lookup per key: with a long `IN` list the planner may rather scan all of the integration's
+/// open alerts, which grows with the table.
+pub(crate) async fn open_alert_docs(
+    pool: &Pool<Db>,
+    integration_id: uuid::Uuid,
+    keys: &[String],
+) -> StoreResult<Vec<String>> {
+    sqlx::query_scalar(
+        "SELECT found.doc FROM unnest($2::text[]) AS wanted(key) CROSS JOIN LATERAL \
+         (SELECT doc FROM alerts WHERE integration_id = $1 AND dedup_key = wanted.key \
+          AND status <> 'resolved' LIMIT 1) AS found",
+    )
+    .bind(integration_id.to_string())
+    .bind(keys)
+    .fetch_all(pool)
+    .await
+    .map_err(backend)
+}
+
 /// The intake log is a table of the same database: processing deletes its entries in the
 /// transaction that writes what they produced.
 pub(crate) const LOG_IN_OWN_DATABASE: bool = false;

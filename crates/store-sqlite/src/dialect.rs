@@ -163,6 +163,25 @@ pub(crate) async fn lock_intake(_tx: &mut sqlx::Transaction<'_, Db>) -> StoreRes
     Ok(())
 }
 
+/// The documents of the unresolved alerts of an integration among these keys: one index
+/// lookup per key (SQLite walks an `IN` list through the index).
+pub(crate) async fn open_alert_docs(
+    pool: &Pool<Db>,
+    integration_id: uuid::Uuid,
+    keys: &[String],
+) -> StoreResult<Vec<String>> {
+    let marks = vec!["?"; keys.len()].join(", ");
+    let sql = format!(
+        "SELECT doc FROM alerts WHERE integration_id = ? AND status <> 'resolved' \
+         AND dedup_key IN ({marks})"
+    );
+    let mut query = sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).bind(integration_id.to_string());
+    for k in keys {
+        query = query.bind(k.as_str());
+    }
+    query.fetch_all(pool).await.map_err(backend)
+}
+
 /// The intake log is a database file of its own, so appending (the 202s) never waits behind
 /// processing; the main database keeps the cursor of what was processed.
 pub(crate) const LOG_IN_OWN_DATABASE: bool = true;

@@ -434,21 +434,8 @@ pub(crate) async fn open_alerts(
 ) -> StoreResult<Vec<Alert>> {
     let mut out = Vec::new();
     for chunk in dedup_keys.chunks(500) {
-        let marks: Vec<String> = (2..=chunk.len() + 1).map(dialect::mark).collect();
-        let sql = format!(
-            "SELECT doc FROM alerts WHERE integration_id = {} AND status <> 'resolved' \
-             AND dedup_key IN ({})",
-            dialect::mark(1),
-            marks.join(", ")
-        );
-        let mut params = vec![Param::Text(integration_id.to_string())];
-        params.extend(chunk.iter().map(|k| Param::Text(k.clone())));
-        let rows = bind_params(sqlx::query(AssertSqlSafe(sql)), params)
-            .fetch_all(&s.read)
-            .await
-            .map_err(backend)?;
-        for row in &rows {
-            out.push(alert_from_row(row)?);
+        for doc in dialect::open_alert_docs(&s.read, integration_id, chunk).await? {
+            out.push(serde_json::from_str(&doc).map_err(|e| corrupt("alert", e))?);
         }
     }
     Ok(out)
