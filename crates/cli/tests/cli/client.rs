@@ -9,10 +9,10 @@ use serde_json::Value;
 use super::{BIN, BOOTSTRAP, Database, Server, postgres, sqlite};
 
 /// What one `mayday` run gave.
-struct Run {
-    code: i32,
-    out: String,
-    err: String,
+pub(crate) struct Run {
+    pub(crate) code: i32,
+    pub(crate) out: String,
+    pub(crate) err: String,
 }
 
 impl std::fmt::Display for Run {
@@ -26,20 +26,25 @@ impl std::fmt::Display for Run {
 }
 
 /// Runs `mayday` with `MAYDAY_SERVER` and `MAYDAY_TOKEN` set, stdin not a terminal.
-struct Cli {
+pub(crate) struct Cli {
     server: String,
     token: String,
 }
 
 impl Cli {
-    fn new(server: &Server) -> Self {
+    /// As the bootstrap admin.
+    pub(crate) fn new(server: &Server) -> Self {
+        Self::with_token(server, BOOTSTRAP)
+    }
+
+    pub(crate) fn with_token(server: &Server, token: &str) -> Self {
         Self {
             server: server.base.clone(),
-            token: BOOTSTRAP.into(),
+            token: token.into(),
         }
     }
 
-    fn run_with(&self, args: &[&str], stdin: Option<&str>) -> Run {
+    pub(crate) fn run_with(&self, args: &[&str], stdin: Option<&str>) -> Run {
         let mut child = Command::new(BIN)
             .args(args)
             .env("MAYDAY_SERVER", &self.server)
@@ -63,12 +68,12 @@ impl Cli {
         }
     }
 
-    fn run(&self, args: &[&str]) -> Run {
+    pub(crate) fn run(&self, args: &[&str]) -> Run {
         self.run_with(args, None)
     }
 
     /// Runs and insists on success; the table output.
-    fn ok(&self, args: &[&str]) -> String {
+    pub(crate) fn ok(&self, args: &[&str]) -> String {
         let r = self.run(args);
         assert_eq!(r.code, 0, "mayday {args:?}\n{r}");
         assert!(
@@ -79,7 +84,7 @@ impl Cli {
     }
 
     /// Runs with `--output json` and parses what it printed.
-    fn json(&self, args: &[&str]) -> Value {
+    pub(crate) fn json(&self, args: &[&str]) -> Value {
         let mut all = args.to_vec();
         all.extend(["--output", "json"]);
         let r = self.run(&all);
@@ -88,7 +93,7 @@ impl Cli {
     }
 
     /// Runs and insists on failing with `code`; the run.
-    fn fails(&self, args: &[&str], code: i32) -> Run {
+    pub(crate) fn fails(&self, args: &[&str], code: i32) -> Run {
         let r = self.run(args);
         assert_eq!(r.code, code, "mayday {args:?}\n{r}");
         r

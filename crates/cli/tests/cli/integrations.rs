@@ -3,83 +3,12 @@
 //! integrations, the server's refusals with their exit codes, and the alerts of an incident
 //! opened by a PagerDuty event.
 
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use super::{BIN, BOOTSTRAP, Database, Server, http_client, postgres, sqlite};
-
-/// What one `mayday` run gave.
-struct Run {
-    code: i32,
-    out: String,
-    err: String,
-}
-
-impl std::fmt::Display for Run {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "exit {}\n--- stdout\n{}--- stderr\n{}",
-            self.code, self.out, self.err
-        )
-    }
-}
-
-/// Runs `mayday` with `MAYDAY_SERVER` and `MAYDAY_TOKEN` set, stdin not a terminal.
-struct Cli {
-    server: String,
-    token: String,
-}
-
-impl Cli {
-    fn new(server: &Server, token: &str) -> Self {
-        Self {
-            server: server.base.clone(),
-            token: token.into(),
-        }
-    }
-
-    fn run(&self, args: &[&str]) -> Run {
-        let out = Command::new(BIN)
-            .args(args)
-            .env("MAYDAY_SERVER", &self.server)
-            .env("MAYDAY_TOKEN", &self.token)
-            .env_remove("NO_COLOR")
-            .stdin(Stdio::null())
-            .output()
-            .expect("run mayday");
-        Run {
-            code: out.status.code().unwrap_or(-1),
-            out: String::from_utf8_lossy(&out.stdout).into_owned(),
-            err: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
-    }
-
-    /// Runs and insists on success; the table output.
-    fn ok(&self, args: &[&str]) -> String {
-        let r = self.run(args);
-        assert_eq!(r.code, 0, "mayday {args:?}\n{r}");
-        r.out
-    }
-
-    /// Runs with `--output json` and parses what it printed.
-    fn json(&self, args: &[&str]) -> Value {
-        let mut all = args.to_vec();
-        all.extend(["--output", "json"]);
-        let r = self.run(&all);
-        assert_eq!(r.code, 0, "mayday {all:?}\n{r}");
-        serde_json::from_str(&r.out).unwrap_or_else(|e| panic!("not JSON ({e}): {r}"))
-    }
-
-    /// Runs and insists on failing with `code`; the run.
-    fn fails(&self, args: &[&str], code: i32) -> Run {
-        let r = self.run(args);
-        assert_eq!(r.code, code, "mayday {args:?}\n{r}");
-        r
-    }
-}
+use super::client::Cli;
+use super::{BOOTSTRAP, Database, Server, http_client, postgres, sqlite};
 
 fn str_of<'a>(v: &'a Value, key: &str) -> &'a str {
     v[key]
@@ -105,7 +34,7 @@ async fn eventually<T>(what: &str, mut check: impl FnMut() -> Option<T>) -> T {
 
 async fn integrations(db: Database) {
     let server = Server::start(&db);
-    let cli = Cli::new(&server, BOOTSTRAP);
+    let cli = Cli::new(&server);
     cli.ok(&["service", "create", "mail", "--tier", "1"]);
 
     // Created with a generated key; the detail view says where to send events.
@@ -438,7 +367,7 @@ async fn integrations(db: Database) {
         .unwrap();
     assert_eq!(res.status().as_u16(), 201);
     let token: Value = res.json().await.unwrap();
-    let agent = Cli::new(&server, str_of(&token, "token"));
+    let agent = Cli::with_token(&server, str_of(&token, "token"));
     let table = agent.ok(&["integration", "list", "--service", "mail"]);
     assert!(
         has_line(&table, &[&pd_id, "(hidden)", "/v2/enqueue"]),

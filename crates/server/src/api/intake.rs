@@ -391,17 +391,32 @@ fn refusal(r: Refusal, endpoint: &str) -> Response {
     }
 }
 
+/// The body (within `max` bytes) and the integration of `kind` holding the key in the path.
+async fn keyed_body(
+    state: &AppState,
+    key: &str,
+    kind: IntegrationKind,
+    body: Result<Bytes, BytesRejection>,
+    max: usize,
+) -> Result<(Bytes, Integration), Refusal> {
+    let body = body_within(body, max)?;
+    let i = integration(state, key, &[kind]).await?;
+    Ok((body, i))
+}
+
 /// `POST /api/v1/integrations/{key}/alertmanager`: an Alertmanager webhook (version 4).
 pub async fn alertmanager_webhook(
     State(state): State<AppState>,
     Path(key): Path<String>,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let result = async {
-        let body = body_within(body, ALERTMANAGER_MAX_BODY)?;
-        let i = integration(&state, &key, &[IntegrationKind::Alertmanager]).await?;
-        Ok::<_, Refusal>((body, i))
-    }
+    let result = keyed_body(
+        &state,
+        &key,
+        IntegrationKind::Alertmanager,
+        body,
+        ALERTMANAGER_MAX_BODY,
+    )
     .await;
     let (body, i) = match result {
         Ok(x) => x,
@@ -428,11 +443,13 @@ pub async fn generic_event(
     Path(key): Path<String>,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let result = async {
-        let body = body_within(body, OTHER_MAX_BODY)?;
-        let i = integration(&state, &key, &[IntegrationKind::GenericJson]).await?;
-        Ok::<_, Refusal>((body, i))
-    }
+    let result = keyed_body(
+        &state,
+        &key,
+        IntegrationKind::GenericJson,
+        body,
+        OTHER_MAX_BODY,
+    )
     .await;
     let (body, i) = match result {
         Ok(x) => x,
