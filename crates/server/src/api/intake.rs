@@ -51,6 +51,59 @@ pub fn routes() -> Router<AppState> {
         .layer(axum::extract::DefaultBodyLimit::max(ALERTMANAGER_MAX_BODY))
 }
 
+/// Unknown keys a client address may send before it is refused for a while: a burst of 100,
+/// then ten a second (a sender with a stale key retrying stays under it; guessing does not).
+pub const UNKNOWN_KEYS: RateLimit = RateLimit {
+    per_second: 10.0,
+    burst: 100.0,
+};
+
+/// Marks a response that refused an unknown integration key.
+#[derive(Debug, Clone, Copy)]
+struct UnknownKey;
+
+fn mark_unknown_key(mut res: Response) -> Response {
+    res.extensions_mut().insert(UnknownKey);
+    res
+}
+
+/// Intake is not limited per address, except for requests with unknown keys: an address that
+/// keeps sending them (guessing keys, or a sender with a stale key) is refused with 429 for a
+/// while, before any lookup.
+pub async fn unknown_key_guard(
+    State(state): State<AppState>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let ip = req
+        .extensions()
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0.ip())
+        .unwrap_or(std::net::IpAddr::from([0, 0, 0, 0]));
+    if let Err(seconds) = state
+        .intake
+        .key_failures
+        .check(UNKNOWN_KEYS, &ip, Instant::now())
+    {
+        return retry_after(
+            ApiError::TooManyRequests(format!(
+                "too many requests with unknown integration keys from this address; retry in \
+                 {seconds} s"
+            ))
+            .into_response(),
+            seconds,
+        );
+    }
+    let res = next.run(req).await;
+    if res.extensions().get::<UnknownKey>().is_some() {
+        let _ = state
+            .intake
+            .key_failures
+            .take(UNKNOWN_KEYS, ip, Instant::now());
+    }
+    res
+}
+
 /// Why an event was not accepted, before it is put in a format's words.
 enum Refusal {
     UnknownKey,
@@ -147,10 +200,10 @@ const PAGERDUTY_KINDS: &[IntegrationKind] = &[
 
 fn pagerduty_refusal(r: Refusal) -> Response {
     match r {
-        Refusal::UnknownKey => json_response(
+        Refusal::UnknownKey => mark_unknown_key(json_response(
             StatusCode::BAD_REQUEST,
             pagerduty::invalid(&pagerduty::unknown_routing_key()),
-        ),
+        )),
         Refusal::WrongKind(kind) => json_response(
             StatusCode::BAD_REQUEST,
             pagerduty::invalid(&[format!(
@@ -242,7 +295,11 @@ pub struct OpsgenieParams {
 
 fn opsgenie_refusal(r: Refusal, request_id: &str) -> Response {
     match r {
-        Refusal::UnknownKey | Refusal::WrongKind(_) => {
+        Refusal::UnknownKey => mark_unknown_key(json_response(
+            StatusCode::UNAUTHORIZED,
+            opsgenie::unauthorized(request_id),
+        )),
+        Refusal::WrongKind(_) => {
             json_response(StatusCode::UNAUTHORIZED, opsgenie::unauthorized(request_id))
         }
         Refusal::Throttled(s) => retry_after(
@@ -368,9 +425,9 @@ pub async fn opsgenie_close(
 
 fn refusal(r: Refusal, endpoint: &str) -> Response {
     match r {
-        Refusal::UnknownKey => {
-            ApiError::NotFound("no integration has this key".into()).into_response()
-        }
+        Refusal::UnknownKey => mark_unknown_key(
+            ApiError::NotFound("no integration has this key".into()).into_response(),
+        ),
         Refusal::WrongKind(kind) => ApiError::BadRequest(format!(
             "this key belongs to a {} integration, which does not take {endpoint} events",
             kind.as_str()

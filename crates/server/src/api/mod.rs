@@ -53,7 +53,10 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
         // Alert intake: authenticated by integration key, limited per key, not per address.
-        .merge(intake::routes())
+        .merge(intake::routes().layer(middleware::from_fn_with_state(
+            state.clone(),
+            intake::unknown_key_guard,
+        )))
         .with_state(state)
 }
 

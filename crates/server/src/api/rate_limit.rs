@@ -51,6 +51,22 @@ impl<K> Default for RateLimiter<K> {
 }
 
 impl<K: std::hash::Hash + Eq> RateLimiter<K> {
+    /// Whether `key` has a token at `now`, without taking it; on refusal, the seconds until one
+    /// is available.
+    pub fn check(&self, limit: RateLimit, key: &K, now: Instant) -> Result<(), u64> {
+        let buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(b) = buckets.get(key) else {
+            return Ok(());
+        };
+        let elapsed = now.saturating_duration_since(b.at).as_secs_f64();
+        let tokens = (b.tokens + elapsed * limit.per_second).min(limit.burst);
+        if tokens >= 1.0 {
+            Ok(())
+        } else {
+            Err(((1.0 - tokens) / limit.per_second).ceil().max(1.0) as u64)
+        }
+    }
+
     /// Takes one token for `key` at `now`; on refusal, the seconds until one is available.
     pub fn take(&self, limit: RateLimit, key: K, now: Instant) -> Result<(), u64> {
         let mut buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());

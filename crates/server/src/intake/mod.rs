@@ -52,6 +52,8 @@ pub struct Intake {
     pub appended: Notify,
     cache: Mutex<HashMap<String, (Option<Integration>, Instant)>>,
     pub key_limits: RateLimiter<Uuid>,
+    /// Requests with unknown keys per client address (guessing keys, or a misconfigured sender).
+    pub key_failures: RateLimiter<std::net::IpAddr>,
     pub stats: IntakeStats,
 }
 
@@ -62,6 +64,7 @@ impl Intake {
             appended: Notify::new(),
             cache: Mutex::new(HashMap::new()),
             key_limits: RateLimiter::default(),
+            key_failures: RateLimiter::default(),
             stats: IntakeStats::default(),
         }
     }

@@ -41,6 +41,9 @@ on_both_engines! {
     deleting_a_service_does_not_strand_its_integrations => sqlite_deleting_a_service_does_not_strand_its_integrations, postgres_deleting_a_service_does_not_strand_its_integrations;
     retrigger_after_a_person_resolved_the_incident => sqlite_retrigger_after_a_person_resolved_the_incident, postgres_retrigger_after_a_person_resolved_the_incident;
     per_key_rate_limit => sqlite_per_key_rate_limit, postgres_per_key_rate_limit;
+    unknown_keys_are_limited_per_address =>
+        sqlite_unknown_keys_are_limited_per_address,
+        postgres_unknown_keys_are_limited_per_address;
     maintenance_windows_and_default_category => sqlite_maintenance_windows_and_default_category, postgres_maintenance_windows_and_default_category;
     auto_resolve_off => sqlite_auto_resolve_off, postgres_auto_resolve_off;
     concurrent_triggers_are_processed_exactly_once => sqlite_concurrent_triggers_are_processed_exactly_once, postgres_concurrent_triggers_are_processed_exactly_once;
@@ -2116,6 +2119,31 @@ async fn retrigger_after_a_person_resolved_the_incident(app: &TestApp) {
 }
 
 // --- Rate limits ---
+
+/// An address that keeps sending unknown keys is refused before any lookup, for a while.
+async fn unknown_keys_are_limited_per_address(app: &TestApp) {
+    let mut refused = None;
+    for n in 0..150 {
+        let guess = format!("{:0>32}", n);
+        let reply = pd(app, pd_trigger(&guess, Some("x"), "Guess", "info")).await;
+        match reply.status {
+            400 => assert_eq!(reply.body["status"], "invalid event", "{}", reply.text),
+            429 => {
+                refused = Some((n, reply));
+                break;
+            }
+            other => panic!("unexpected {other}: {}", reply.text),
+        }
+    }
+    let (n, reply) = refused.expect("150 unknown keys in a row were never refused");
+    assert!(n >= 100, "refused after only {n} unknown keys");
+    let retry = reply.header("retry-after").expect("Retry-After");
+    assert!(retry.parse::<u64>().is_ok_and(|s| s >= 1), "{retry}");
+    // Other routes are not affected.
+    app.get(&app.admin.token, "/api/v1/intake/status")
+        .await
+        .expect(200);
+}
 
 async fn per_key_rate_limit(app: &TestApp) {
     let service = new_service(app, "analytics", 3).await;
