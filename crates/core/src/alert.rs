@@ -193,6 +193,11 @@ pub enum IntakeRecord {
         /// The last ping (or the integration's creation) it measured from.
         since: Millis,
     },
+    /// A person resolved, closed or canceled this incident: its alerts from the entry's
+    /// integration are over.
+    IncidentEnded {
+        incident_id: uuid::Uuid,
+    },
 }
 
 /// The kinds of integration, each with its own wire format.

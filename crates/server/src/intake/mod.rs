@@ -158,6 +158,40 @@ impl IntakeStats {
     }
 }
 
+/// After a person resolved, closed or canceled an incident: asks the processor (through the
+/// log, so it happens in order with the alerts' own events) to resolve its open alerts. The
+/// incident is already written; a failure here is logged, and the next trigger with such an
+/// alert's key notices its incident ended anyway.
+pub async fn incident_ended(state: &crate::AppState, incident_id: Uuid) {
+    let alerts = match state.store.incident_alerts(incident_id).await {
+        Ok(a) => a,
+        Err(e) => {
+            tracing::warn!(error = %e, "reading an ended incident's alerts failed");
+            return;
+        }
+    };
+    let integrations: std::collections::BTreeSet<Uuid> = alerts
+        .iter()
+        .filter(|a| a.status != mayday_core::alert::AlertStatus::Resolved)
+        .map(|a| a.integration_id)
+        .collect();
+    if integrations.is_empty() {
+        return;
+    }
+    let now = state.clock.now_ms();
+    let entries = integrations
+        .into_iter()
+        .map(|integration_id| mayday_store::NewIntakeEntry {
+            integration_id,
+            received_at: now,
+            record: mayday_core::alert::IntakeRecord::IncidentEnded { incident_id },
+        })
+        .collect();
+    if let Err(e) = state.intake.appender.append(entries).await {
+        tracing::warn!(error = %e, "queueing the end of an incident's alerts failed");
+    }
+}
+
 /// A fresh integration key: 32 characters from a 62-letter alphabet (190 bits).
 pub fn generate_key() -> String {
     const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";

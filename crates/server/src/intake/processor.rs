@@ -367,7 +367,10 @@ impl<'a> Batch<'a> {
             return Ok(());
         };
         let at = entry.received_at;
-        if !matches!(entry.record, IntakeRecord::HeartbeatMissed { .. }) {
+        if matches!(
+            entry.record,
+            IntakeRecord::Alert(_) | IntakeRecord::Change(_) | IntakeRecord::Ping
+        ) {
             // The integration's last event; for a heartbeat, its last ping.
             let seen = self.seen.entry(integration.id).or_insert(at);
             *seen = (*seen).max(at);
@@ -391,6 +394,9 @@ impl<'a> Batch<'a> {
             IntakeRecord::Ping => {
                 let ev = AlertEvent::new(AlertAction::Resolve, HEARTBEAT_DEDUP_KEY);
                 self.resolve(&integration, &ev, at).await
+            }
+            IntakeRecord::IncidentEnded { incident_id } => {
+                self.end_alerts(&integration, *incident_id, at).await
             }
             IntakeRecord::HeartbeatMissed { since } => {
                 // A ping processed after the monitor looked makes this moot.
@@ -588,6 +594,36 @@ impl<'a> Batch<'a> {
         }
         self.load_incident_alerts(id).await?;
         Ok(Some(id))
+    }
+
+    /// Resolves the integration's open alerts of an incident a person ended, so that the next
+    /// trigger with their keys is a new problem.
+    async fn end_alerts(
+        &mut self,
+        integration: &Integration,
+        incident_id: Uuid,
+        at: Millis,
+    ) -> ApiResult<()> {
+        self.load_incident_alerts(incident_id).await?;
+        let ids = self
+            .incident_alerts
+            .get(&incident_id)
+            .cloned()
+            .unwrap_or_default();
+        for id in ids {
+            let Some(alert) = self.alerts.get_mut(&id) else {
+                continue;
+            };
+            if alert.integration_id != integration.id || alert.status == AlertStatus::Resolved {
+                continue;
+            }
+            alert.status = AlertStatus::Resolved;
+            alert.resolved_at = Some(at);
+            let key = (integration.id, alert.dedup_key.clone());
+            self.alerts_changed.push(id);
+            self.open.insert(key, None);
+        }
+        Ok(())
     }
 
     async fn load_incident_alerts(&mut self, incident_id: Uuid) -> ApiResult<()> {

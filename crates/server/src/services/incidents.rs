@@ -420,6 +420,7 @@ where
             resolution_codes: &codes,
         };
         let expected = inc.version;
+        let was_open = inc.status.is_open();
         let events = change(&mut inc, &ctx)?;
         if events.is_empty() {
             return Ok((inc, events));
@@ -431,7 +432,12 @@ where
             events: events.clone(),
         };
         match state.store.update_incident(write).await {
-            Ok(()) => return Ok((inc, events)),
+            Ok(()) => {
+                if was_open && !inc.status.is_open() {
+                    crate::intake::incident_ended(state, inc.id).await;
+                }
+                return Ok((inc, events));
+            }
             Err(StoreError::Conflict { .. }) if if_match.is_none() => continue,
             Err(StoreError::Conflict { .. }) => {
                 return Err(ApiError::PreconditionFailed(format!(

@@ -2099,6 +2099,12 @@ async fn retrigger_after_a_person_resolved_the_incident(app: &TestApp) {
                "resolution_notes": "Restarted the gateway."}),
     )
     .await;
+    // Resolving the incident resolves its alerts (as PagerDuty does).
+    settle(app).await;
+    let alerts = alerts_of(app, &id).await;
+    assert_eq!(alerts.len(), 1, "{}", json!(alerts));
+    assert_eq!(alerts[0]["status"], "resolved", "{}", json!(alerts));
+    assert!(alerts[0]["resolved_at"].is_string(), "{}", json!(alerts));
 
     // The gateway is still down: the monitoring tool triggers again.
     pd_ok(
@@ -2116,6 +2122,7 @@ async fn retrigger_after_a_person_resolved_the_incident(app: &TestApp) {
         describe_incidents(&incidents),
         json!(alerts)
     );
+    assert_eq!(incidents.len(), 2, "{}", describe_incidents(&incidents));
 }
 
 // --- Rate limits ---
