@@ -54,5 +54,6 @@ pub async fn connect(url: &str, max_connections: u32) -> StoreResult<PostgresSto
         read: pool.clone(),
         log_write: pool.clone(),
         log_read: pool,
+        log_trimmed: Default::default(),
     })
 }

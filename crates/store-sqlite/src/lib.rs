@@ -82,12 +82,13 @@ pub async fn open_file(path: &Path) -> StoreResult<SqliteStore> {
         .connect_with(options.clone().read_only(true))
         .await
         .map_err(|e| StoreError::Backend(format!("cannot open {}: {e}", path.display())))?;
-    let (log_write, log_read) = open_intake_log(path, &options, &write).await?;
+    let (log_write, log_read, cursor) = open_intake_log(path, &options, &write).await?;
     Ok(SqliteStore {
         write,
         read,
         log_write,
         log_read,
+        log_trimmed: std::sync::Arc::new(std::sync::atomic::AtomicI64::new(cursor)),
     })
 }
 
@@ -100,14 +101,15 @@ pub fn intake_log_path(path: &Path) -> std::path::PathBuf {
     path.with_file_name(format!("{stem}-intake.db"))
 }
 
-/// Opens (creating if needed) the intake log next to the main database. Its sequence never
+/// Opens (creating if needed) the intake log next to the main database, with the main
+/// database's cursor (entries up to it are processed and deleted here). Its sequence never
 /// falls behind the main database's cursor, so a lost or replaced log file cannot hide new
 /// entries behind old numbers.
 async fn open_intake_log(
     path: &Path,
     options: &SqliteConnectOptions,
     main: &sqlx::SqlitePool,
-) -> StoreResult<(sqlx::SqlitePool, sqlx::SqlitePool)> {
+) -> StoreResult<(sqlx::SqlitePool, sqlx::SqlitePool, i64)> {
     let log_path = intake_log_path(path);
     let failed = |e: sqlx::Error| {
         StoreError::Backend(format!(
@@ -167,5 +169,5 @@ async fn open_intake_log(
         .connect_with(options.read_only(true))
         .await
         .map_err(failed)?;
-    Ok((write, read))
+    Ok((write, read, cursor))
 }

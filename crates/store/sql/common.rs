@@ -29,6 +29,8 @@ pub struct SqlStore {
     /// file of its own on SQLite (see `dialect::LOG_IN_OWN_DATABASE`).
     pub(crate) log_write: Pool<Db>,
     pub(crate) log_read: Pool<Db>,
+    /// Where the log has a database of its own: the entries up to here have been deleted.
+    pub(crate) log_trimmed: std::sync::Arc<std::sync::atomic::AtomicI64>,
 }
 
 pub(crate) fn backend(e: sqlx::Error) -> StoreError {

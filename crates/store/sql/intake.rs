@@ -309,12 +309,19 @@ pub(crate) async fn commit_intake(s: &SqlStore, c: IntakeCommit) -> StoreResult<
 }
 
 /// Where the log has a database of its own, processed entries leave it once the processing is
-/// committed (durably). Failing here loses nothing: the cursor already skips them, and the
-/// next commit deletes them.
+/// committed (durably), a few thousand at a time so that trimming rarely takes the log's writer
+/// from the appends. Failing here loses nothing: the cursor already skips them, and a later
+/// commit (or the next start) deletes them.
 async fn drop_consumed(s: &SqlStore, through: Option<i64>) {
+    use std::sync::atomic::Ordering;
+    const TRIM_EVERY: i64 = 5_000;
     let Some(through) = through.filter(|_| dialect::LOG_IN_OWN_DATABASE) else {
         return;
     };
+    if through - s.log_trimmed.load(Ordering::Relaxed) < TRIM_EVERY {
+        return;
+    }
+    s.log_trimmed.fetch_max(through, Ordering::Relaxed);
     let deleted = sqlx::query("DELETE FROM intake_log WHERE seq <= $1")
         .bind(through)
         .execute(&s.log_write)
