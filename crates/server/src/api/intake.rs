@@ -37,8 +37,7 @@ pub fn routes() -> Router<AppState> {
         .route("/v2/enqueue", post(pagerduty_event))
         .route("/v2/change/enqueue", post(pagerduty_change))
         .route("/v2/alerts", post(opsgenie_create))
-        .route("/v2/alerts/{id}/acknowledge", post(opsgenie_acknowledge))
-        .route("/v2/alerts/{id}/close", post(opsgenie_close))
+        .route("/v2/alerts/{id}/{action}", post(opsgenie_action))
         .route(
             "/api/v1/integrations/{id}/alertmanager",
             post(alertmanager_webhook),
@@ -391,32 +390,22 @@ pub async fn opsgenie_create(
     .await
 }
 
-/// `POST /v2/alerts/{identifier}/acknowledge`.
-pub async fn opsgenie_acknowledge(
+/// `POST /v2/alerts/{identifier}/acknowledge` and `/close`.
+pub async fn opsgenie_action(
     State(state): State<AppState>,
-    Path(identifier): Path<String>,
+    Path((identifier, action)): Path<(String, String)>,
     headers: HeaderMap,
     Query(params): Query<OpsgenieParams>,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
+    let action = match action.as_str() {
+        "acknowledge" => AlertAction::Acknowledge,
+        "close" => AlertAction::Resolve,
+        _ => return ApiError::NotFound("no such route".into()).into_response(),
+    };
     let kind = params.identifier_type.clone();
     opsgenie_request(&state, &headers, &params, body, |b| {
-        opsgenie::parse_action(&identifier, kind.as_deref(), AlertAction::Acknowledge, b)
-    })
-    .await
-}
-
-/// `POST /v2/alerts/{identifier}/close`.
-pub async fn opsgenie_close(
-    State(state): State<AppState>,
-    Path(identifier): Path<String>,
-    headers: HeaderMap,
-    Query(params): Query<OpsgenieParams>,
-    body: Result<Bytes, BytesRejection>,
-) -> Response {
-    let kind = params.identifier_type.clone();
-    opsgenie_request(&state, &headers, &params, body, |b| {
-        opsgenie::parse_action(&identifier, kind.as_deref(), AlertAction::Resolve, b)
+        opsgenie::parse_action(&identifier, kind.as_deref(), action, b)
     })
     .await
 }
