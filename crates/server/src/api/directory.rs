@@ -21,7 +21,7 @@ use utoipa::{OpenApi, ToSchema};
 use uuid::Uuid;
 
 use super::view::NamedRef;
-use super::{JsonBody, etag, if_match};
+use super::{JsonBody, created, if_match, tagged};
 use crate::AppState;
 use crate::auth::Caller;
 use crate::clock::rfc3339;
@@ -84,20 +84,6 @@ pub fn routes() -> Router<AppState> {
 }
 
 // --- responses ---
-
-/// `status` with `ETag` and the JSON body.
-fn tagged<T: Serialize>(status: StatusCode, version: i64, body: T) -> Response {
-    (status, [etag(version)], Json(body)).into_response()
-}
-
-/// 201 with `ETag`, `Location` and the JSON body.
-fn created<T: Serialize>(version: i64, location: String, body: T) -> Response {
-    let mut res = tagged(StatusCode::CREATED, version, body);
-    if let Ok(loc) = HeaderValue::from_str(&location) {
-        res.headers_mut().insert(header::LOCATION, loc);
-    }
-    res
-}
 
 fn no_content() -> Response {
     StatusCode::NO_CONTENT.into_response()

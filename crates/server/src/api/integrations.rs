@@ -3,8 +3,8 @@
 //! [`super::intake`].)
 
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
 use axum::routing::get;
 use axum::{Json, Router};
 use mayday_core::Role;
@@ -16,7 +16,7 @@ use utoipa::{OpenApi, ToSchema};
 use uuid::Uuid;
 
 use super::view::NamedRef;
-use super::{JsonBody, etag, if_match};
+use super::{JsonBody, created, if_match, tagged};
 use crate::AppState;
 use crate::auth::Caller;
 use crate::clock::rfc3339;
@@ -141,10 +141,6 @@ pub struct IntegrationBody {
     pub auto_resolve: Option<bool>,
 }
 
-fn tagged(status: StatusCode, version: i64, body: impl Serialize) -> Response {
-    (status, [etag(version)], Json(body)).into_response()
-}
-
 #[utoipa::path(get, path = "/api/v1/services/{id}/integrations", tag = "integrations",
     params(("id" = String, Path, description = "service id or name")),
     responses((status = 200, body = IntegrationList), (status = 403), (status = 404)))]
@@ -174,15 +170,11 @@ pub async fn create_integration(
 ) -> ApiResult<Response> {
     let input = body.input(svc::CREATE_FIELDS)?;
     let i = svc::create(&state, &caller, &id, input).await?;
-    let mut res = tagged(
-        StatusCode::CREATED,
+    Ok(created(
         i.version,
+        format!("/api/v1/integrations/{}", i.id),
         view(&state, &caller, &i).await?,
-    );
-    if let Ok(loc) = HeaderValue::from_str(&format!("/api/v1/integrations/{}", i.id)) {
-        res.headers_mut().insert(header::LOCATION, loc);
-    }
-    Ok(res)
+    ))
 }
 
 #[utoipa::path(get, path = "/api/v1/integrations/{id}", tag = "integrations",

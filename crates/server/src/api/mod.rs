@@ -136,6 +136,24 @@ pub fn etag(version: i64) -> (header::HeaderName, HeaderValue) {
     )
 }
 
+/// `status` with `ETag` and the JSON body.
+pub fn tagged<T: serde::Serialize>(
+    status: axum::http::StatusCode,
+    version: i64,
+    body: T,
+) -> Response {
+    (status, [etag(version)], Json(body)).into_response()
+}
+
+/// 201 with `ETag`, `Location` and the JSON body.
+pub fn created<T: serde::Serialize>(version: i64, location: String, body: T) -> Response {
+    let mut res = tagged(axum::http::StatusCode::CREATED, version, body);
+    if let Ok(loc) = HeaderValue::from_str(&location) {
+        res.headers_mut().insert(header::LOCATION, loc);
+    }
+    res
+}
+
 /// The version named by `If-Match`, if the header is present. Accepts `"3"` and `W/"3"`.
 pub fn if_match(headers: &HeaderMap) -> ApiResult<Option<i64>> {
     let Some(v) = headers.get(header::IF_MATCH) else {

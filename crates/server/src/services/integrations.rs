@@ -94,14 +94,6 @@ fn mapping_field(input: &mut Input) -> Option<Option<GenericMapping>> {
                     ok = false;
                     continue;
                 };
-                if !pointer.is_empty() && !pointer.starts_with('/') {
-                    input.error(
-                        "mapping",
-                        format!("{name} must be \"\" or start with '/', got {pointer:?}"),
-                    );
-                    ok = false;
-                    continue;
-                }
                 let slot = match name.as_str() {
                     "summary" => &mut m.summary,
                     "severity" => &mut m.severity,
@@ -120,6 +112,13 @@ fn mapping_field(input: &mut Input) -> Option<Option<GenericMapping>> {
                     }
                 };
                 *slot = pointer.to_string();
+            }
+            // The pointers are checked as the intake will read them.
+            if let Err(errors) = mayday_intake::generic::check_mapping(&m) {
+                for (field, message) in errors {
+                    input.error("mapping", format!("{field}: {message}"));
+                }
+                ok = false;
             }
             ok.then_some(Some(m))
         }
@@ -148,6 +147,25 @@ fn name_of(input: &mut Input) -> Option<String> {
             input.error("name", e);
             None
         }
+    }
+}
+
+/// Applies the settings fields the input carries (create and patch alike).
+fn read_settings(input: &mut Input, settings: &mut IntegrationSettings) {
+    if let Some(g) = grouping_field(input) {
+        settings.grouping = g;
+    }
+    if let Some(m) = mapping_field(input) {
+        settings.mapping = m;
+    }
+    if let Some(v) = optional_count(input, "heartbeat_interval_seconds", 7 * 24 * 3600) {
+        settings.heartbeat_interval_seconds = v;
+    }
+    if let Some(v) = optional_count(input, "rate_limit_per_minute", 1_000_000) {
+        settings.rate_limit_per_minute = v;
+    }
+    if let Some(v) = input.bool("auto_resolve") {
+        settings.auto_resolve = v;
     }
 }
 
@@ -207,21 +225,7 @@ pub async fn create(
     }
     let key = input.string("key");
     let mut settings = IntegrationSettings::default();
-    if let Some(g) = grouping_field(&mut input) {
-        settings.grouping = g;
-    }
-    if let Some(m) = mapping_field(&mut input) {
-        settings.mapping = m;
-    }
-    if let Some(v) = optional_count(&mut input, "heartbeat_interval_seconds", 7 * 24 * 3600) {
-        settings.heartbeat_interval_seconds = v;
-    }
-    if let Some(v) = optional_count(&mut input, "rate_limit_per_minute", 1_000_000) {
-        settings.rate_limit_per_minute = v;
-    }
-    if let Some(v) = input.bool("auto_resolve") {
-        settings.auto_resolve = v;
-    }
+    read_settings(&mut input, &mut settings);
     if let Some(kind) = kind {
         if let Some(k) = &key
             && let Err(e) = check_key(kind, k)
@@ -301,21 +305,7 @@ pub async fn patch(
             Err(e) => input.error("key", e),
         }
     }
-    if let Some(g) = grouping_field(&mut input) {
-        new.settings.grouping = g;
-    }
-    if let Some(m) = mapping_field(&mut input) {
-        new.settings.mapping = m;
-    }
-    if let Some(v) = optional_count(&mut input, "heartbeat_interval_seconds", 7 * 24 * 3600) {
-        new.settings.heartbeat_interval_seconds = v;
-    }
-    if let Some(v) = optional_count(&mut input, "rate_limit_per_minute", 1_000_000) {
-        new.settings.rate_limit_per_minute = v;
-    }
-    if let Some(v) = input.bool("auto_resolve") {
-        new.settings.auto_resolve = v;
-    }
+    read_settings(&mut input, &mut new.settings);
     check_settings(new.kind, &new.settings, &mut input);
     input.finish()?;
     if new == old {
