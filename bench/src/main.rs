@@ -149,6 +149,8 @@ async fn seed_org(store: &dyn Store) -> anyhow::Result<Org> {
                 .take(AGENTS / TEAMS)
                 .map(|a| a.0)
                 .collect(),
+            schedule_id: None,
+            escalation_policy_id: None,
         };
         insert(
             store,
@@ -170,6 +172,7 @@ async fn seed_org(store: &dyn Store) -> anyhow::Result<Org> {
             tier: (i % 3 + 1) as u8,
             default_category: None,
             maintenance_windows: Vec::new(),
+            escalation_policy_id: None,
         };
         insert(
             store,

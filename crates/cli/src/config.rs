@@ -12,6 +12,7 @@ use mayday_core::alert::Severity;
 use mayday_core::{Impact, Urgency};
 use mayday_server::api::rate_limit::RateLimit;
 use mayday_server::intake::IntakeSettings;
+use mayday_server::paging::PagingSettings;
 use serde::{Deserialize, Serialize};
 
 /// Where `mayday serve` listens when nothing says otherwise.
@@ -30,12 +31,28 @@ pub struct FileConfig {
     pub data_dir: Option<PathBuf>,
     pub database_url: Option<String>,
     pub log_format: Option<String>,
+    pub public_url: Option<String>,
     #[serde(default)]
     pub priority: PriorityConfig,
     #[serde(default)]
     pub rate_limit: RateLimitConfig,
     #[serde(default)]
     pub alerts: AlertsConfig,
+    #[serde(default)]
+    pub notifications: NotificationsConfig,
+}
+
+/// How messages are sent and retried.
+#[derive(Debug, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct NotificationsConfig {
+    pub smtp_url: Option<String>,
+    pub smtp_from: Option<String>,
+    pub max_attempts: Option<u32>,
+    pub retry_base_seconds: Option<f64>,
+    pub retry_max_seconds: Option<f64>,
+    pub link_ttl_hours: Option<f64>,
+    pub http_timeout_seconds: Option<f64>,
 }
 
 /// How alerts' severities and services' tiers become urgency and impact.
@@ -139,6 +156,86 @@ impl FileConfig {
         }
     }
 
+    /// Paging settings from the file; `smtp_url`/`smtp_from` given here win (the environment
+    /// and flags come in through them).
+    pub fn paging_settings(
+        &self,
+        smtp_url: Option<String>,
+        smtp_from: Option<String>,
+    ) -> anyhow::Result<PagingSettings> {
+        let mut s = self
+            .checked_notifications()
+            .map_err(|problems| anyhow::anyhow!("{}", problems.join("; ")))?;
+        if let Some(url) = smtp_url.filter(|u| !u.is_empty()) {
+            s.smtp_url = Some(url);
+        }
+        if let Some(from) = smtp_from.filter(|f| !f.is_empty()) {
+            s.smtp_from = from;
+        }
+        Ok(s)
+    }
+
+    fn checked_notifications(&self) -> Result<PagingSettings, Vec<String>> {
+        let n = &self.notifications;
+        let mut s = PagingSettings::default();
+        let mut problems = Vec::new();
+        if let Some(url) = n.smtp_url.as_deref().filter(|u| !u.is_empty()) {
+            if !(url.starts_with("smtp://") || url.starts_with("smtps://")) {
+                problems.push(format!(
+                    "notifications.smtp_url: must be smtp://host:port or smtps://host:port, got {:?}",
+                    mayday_server::setup::redact_url(url)
+                ));
+            }
+            s.smtp_url = Some(url.to_string());
+        }
+        if let Some(from) = &n.smtp_from {
+            if !from.contains('@') {
+                problems.push(format!(
+                    "notifications.smtp_from: must be an email address, got {from:?}"
+                ));
+            }
+            s.smtp_from = from.clone();
+        }
+        if let Some(m) = n.max_attempts {
+            if !(1..=100).contains(&m) {
+                problems.push(format!(
+                    "notifications.max_attempts: must be 1 to 100, got {m}"
+                ));
+            }
+            s.max_attempts = m;
+        }
+        let mut seconds = |key: &str, v: Option<f64>, max: f64, out: &mut std::time::Duration| {
+            if let Some(v) = v {
+                if !v.is_finite() || v <= 0.0 || v > max {
+                    problems.push(format!(
+                        "notifications.{key}: must be more than 0 and at most {max}, got {v}"
+                    ));
+                } else {
+                    *out = std::time::Duration::from_secs_f64(v);
+                }
+            }
+        };
+        seconds("retry_base_seconds", n.retry_base_seconds, 3600.0, &mut s.retry_base);
+        seconds("retry_max_seconds", n.retry_max_seconds, 86_400.0, &mut s.retry_max);
+        seconds(
+            "link_ttl_hours",
+            n.link_ttl_hours.map(|h| h * 3600.0),
+            30.0 * 86_400.0,
+            &mut s.link_ttl,
+        );
+        seconds(
+            "http_timeout_seconds",
+            n.http_timeout_seconds,
+            300.0,
+            &mut s.http_timeout,
+        );
+        if problems.is_empty() {
+            Ok(s)
+        } else {
+            Err(problems)
+        }
+    }
+
     /// The rate limit, `None` when turned off.
     pub fn rate_limit(&self) -> anyhow::Result<Option<RateLimit>> {
         self.checked_rate_limit()
@@ -213,6 +310,16 @@ impl FileConfig {
         }
         if let Err(p) = self.checked_alerts() {
             problems.extend(p);
+        }
+        if let Err(p) = self.checked_notifications() {
+            problems.extend(p);
+        }
+        if let Some(url) = &self.public_url
+            && !(url.starts_with("http://") || url.starts_with("https://"))
+        {
+            problems.push(format!(
+                "public_url: must start with http:// or https://, got {url:?}"
+            ));
         }
         problems
     }
@@ -369,6 +476,7 @@ impl Shape {
 pub fn example() -> String {
     let rate = RateLimit::default();
     let alerts = mayday_core::alert::AlertPriorityMapping::default();
+    let paging = PagingSettings::default();
     let rows: Vec<String> = PriorityMatrix::default()
         .levels()
         .iter()
@@ -401,6 +509,10 @@ database_url = ""
 # Logs go to stderr, "human" or "json". Env MAYDAY_LOG_FORMAT, flag --log-format.
 log_format = "{log_format}"
 
+# The address people reach this server at, for the links in messages and calendar feeds.
+# Empty: http://<the listen address>. Env MAYDAY_PUBLIC_URL, flag --public-url.
+public_url = ""
+
 [priority]
 # Impact x urgency -> priority. Rows: impact 1 (high) to 3 (low); columns: urgency 1 (high)
 # to 3 (low); cells: priority levels 1 (P1, critical) to 5 (P5, planning).
@@ -421,6 +533,23 @@ burst = {burst:?}
 # service's tier (1 most critical .. 3); the priority matrix above then gives its priority.
 urgency_by_severity = {{ critical = {u_critical}, error = {u_error}, warning = {u_warning}, info = {u_info} }}
 impact_by_tier = [{i1}, {i2}, {i3}]
+
+[notifications]
+# Email goes out through this SMTP server: smtp://host:port (plain, for a local relay),
+# smtp://user:password@host:587?tls=required (STARTTLS) or smtps://host:465 (TLS). Empty: no
+# email. Env MAYDAY_SMTP_URL, flag --smtp-url.
+smtp_url = ""
+# The From address of email. Env MAYDAY_SMTP_FROM, flag --smtp-from.
+smtp_from = "{smtp_from}"
+# A message that fails is tried again after retry_base_seconds, then twice as long each time
+# (with jitter) up to retry_max_seconds; after max_attempts it is kept as a dead letter.
+max_attempts = {max_attempts}
+retry_base_seconds = {retry_base:?}
+retry_max_seconds = {retry_max:?}
+# How long the acknowledge/resolve links in messages work.
+link_ttl_hours = {link_ttl:?}
+# How long one webhook request may take.
+http_timeout_seconds = {http_timeout:?}
 "#,
         listen = DEFAULT_LISTEN,
         data_dir = DEFAULT_DATA_DIR,
@@ -435,6 +564,12 @@ impact_by_tier = [{i1}, {i2}, {i3}]
         i1 = alerts.impact_by_tier[0].get(),
         i2 = alerts.impact_by_tier[1].get(),
         i3 = alerts.impact_by_tier[2].get(),
+        smtp_from = paging.smtp_from,
+        max_attempts = paging.max_attempts,
+        retry_base = paging.retry_base.as_secs_f64(),
+        retry_max = paging.retry_max.as_secs_f64(),
+        link_ttl = paging.link_ttl.as_secs_f64() / 3600.0,
+        http_timeout = paging.http_timeout.as_secs_f64(),
     )
 }
 
@@ -517,6 +652,7 @@ mod tests {
             data_dir: Some(PathBuf::new()),
             database_url: Some(String::new()),
             log_format: Some(String::new()),
+            public_url: Some(String::new()),
             priority: PriorityConfig {
                 matrix: Some(Vec::new()),
             },
@@ -532,6 +668,15 @@ mod tests {
                         .collect(),
                 ),
                 impact_by_tier: Some(Vec::new()),
+            },
+            notifications: NotificationsConfig {
+                smtp_url: Some(String::new()),
+                smtp_from: Some(String::new()),
+                max_attempts: Some(1),
+                retry_base_seconds: Some(1.0),
+                retry_max_seconds: Some(1.0),
+                link_ttl_hours: Some(1.0),
+                http_timeout_seconds: Some(1.0),
             },
         };
         let mut want = Vec::new();

@@ -67,6 +67,15 @@ struct ServeArgs {
     /// services) and a few hundred incidents over the last 90 days.
     #[arg(long, env = "MAYDAY_DEMO", value_parser = clap::builder::BoolishValueParser::new())]
     demo: bool,
+    /// The address people reach this server at (links in messages, calendar feeds).
+    #[arg(long, env = "MAYDAY_PUBLIC_URL")]
+    public_url: Option<String>,
+    /// SMTP server for email: smtp://host:port, smtps://host:port, with user:password@.
+    #[arg(long, env = "MAYDAY_SMTP_URL", hide_env_values = true)]
+    smtp_url: Option<String>,
+    /// The From address of email.
+    #[arg(long, env = "MAYDAY_SMTP_FROM")]
+    smtp_from: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -192,6 +201,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let matrix = file.priority_matrix()?;
     let rate_limit = file.rate_limit()?;
     let intake_settings = file.intake_settings()?;
+    let paging_settings = file.paging_settings(args.smtp_url.clone(), args.smtp_from.clone())?;
     let db = database(&args.db, &file);
     let store = setup::open_store(&db).await?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
@@ -230,15 +240,24 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         // Nobody reading stdout (closed pipe) is no reason to stop serving.
         let _ = std::io::Write::write_all(&mut std::io::stdout(), text.as_bytes());
     }
-    let state = AppState::new(
+    let public_url = args
+        .public_url
+        .clone()
+        .or_else(|| file.public_url.clone())
+        .filter(|u| !u.is_empty())
+        .unwrap_or_else(|| format!("http://{addr}"));
+    let state = AppState::try_new(
         store,
         clock,
         Settings {
             priority_matrix: matrix,
             rate_limit,
             intake: intake_settings,
+            public_url: public_url.trim_end_matches('/').to_string(),
+            paging: paging_settings,
         },
-    );
+    )
+    .map_err(|e| anyhow::anyhow!("notifications: {e}"))?;
     setup::launch(listener, state, shutdown_signal()).await?;
     Ok(())
 }

@@ -694,6 +694,26 @@ impl Incident {
         event
     }
 
+    /// Records an escalation step as a work note: the level now paged (1-based; 0 when none)
+    /// and what happened in words.
+    pub fn escalation_note(&mut self, level: i32, body: String, ctx: &CommandContext<'_>) -> Event {
+        let at = self.event_time(ctx.now);
+        let mut changes = Vec::new();
+        if level != self.escalation_level {
+            changes.push(change(
+                "escalation_level",
+                json!(self.escalation_level),
+                json!(level),
+            ));
+            self.escalation_level = level;
+        }
+        self.touch(at);
+        let mut event = self.event(at, ctx, EventKind::Escalation, changes);
+        event.visibility = Visibility::WorkNote;
+        event.body = Some(body);
+        event
+    }
+
     /// Adds a comment: an internal work note or a public update.
     pub fn comment(
         &mut self,

@@ -6,6 +6,7 @@ pub mod alert;
 pub mod clock;
 pub mod error;
 pub mod incident;
+pub mod oncall;
 pub mod priority;
 pub mod prng;
 pub mod role;

@@ -64,6 +64,10 @@ pub enum EventKind {
     Linked,
     /// A monitoring alert was attached, acknowledged or resolved (see `changes` and `body`).
     Alert,
+    /// An escalation level was paged, or escalation was started, moved or stopped (see `body`).
+    Escalation,
+    /// A message was delivered, failed or given up on (see `body`).
+    Notification,
 }
 
 /// Who may read an event. Work notes are internal to responders.

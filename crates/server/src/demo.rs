@@ -187,6 +187,8 @@ impl Org {
                 time_zone: spec.time_zone.to_string(),
                 role: spec.role,
                 active: true,
+                contact_methods: Vec::new(),
+                notification_rules: Vec::new(),
             };
             let (entity, created) =
                 insert_or_reuse(store, EntityKind::User, user.id, spec.username, &user, at).await?;
@@ -213,6 +215,8 @@ impl Org {
                     .filter(|p| p.team == Some(spec.name))
                     .map(|p| p.id)
                     .collect(),
+                schedule_id: None,
+                escalation_policy_id: None,
             };
             let (entity, created) =
                 insert_or_reuse(store, EntityKind::Team, team.id, spec.name, &team, at).await?;
@@ -234,6 +238,7 @@ impl Org {
                 tier: spec.tier,
                 default_category: None,
                 maintenance_windows: Vec::new(),
+                escalation_policy_id: None,
             };
             let (entity, created) = insert_or_reuse(
                 store,

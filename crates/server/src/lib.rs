@@ -9,6 +9,7 @@ pub mod demo;
 pub mod error;
 pub mod input;
 pub mod intake;
+pub mod paging;
 pub mod services;
 pub mod setup;
 
@@ -26,6 +27,9 @@ pub struct Settings {
     /// Requests per client address; `None` turns limiting off.
     pub rate_limit: Option<api::rate_limit::RateLimit>,
     pub intake: intake::IntakeSettings,
+    /// The address people reach this server at (links in messages and calendar feeds).
+    pub public_url: String,
+    pub paging: paging::PagingSettings,
 }
 
 impl Default for Settings {
@@ -34,6 +38,8 @@ impl Default for Settings {
             priority_matrix: PriorityMatrix::default(),
             rate_limit: Some(api::rate_limit::RateLimit::default()),
             intake: intake::IntakeSettings::default(),
+            public_url: "http://127.0.0.1:8080".into(),
+            paging: paging::PagingSettings::default(),
         }
     }
 }
@@ -46,11 +52,28 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     pub rate_limiter: Arc<api::rate_limit::RateLimiter>,
     pub intake: Arc<intake::Intake>,
+    pub paging: Arc<paging::Paging>,
 }
 
 impl AppState {
     /// The state, with the intake log's appender started (needs a Tokio runtime).
+    ///
+    /// # Panics
+    /// When the paging settings are malformed (see [`AppState::try_new`]).
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, settings: Settings) -> Self {
+        match Self::try_new(store, clock, settings) {
+            Ok(s) => s,
+            Err(e) => panic!("invalid settings: {e}"),
+        }
+    }
+
+    /// The state, or why the settings cannot work (a malformed SMTP URL or From address).
+    pub fn try_new(
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+        settings: Settings,
+    ) -> Result<Self, String> {
+        let paging = Arc::new(paging::Paging::new(&settings.paging)?);
         let wake = Arc::new(std::sync::OnceLock::<Arc<intake::Intake>>::new());
         let wake_in_task = wake.clone();
         let appender = intake::log::Appender::start(store.clone(), move || {
@@ -60,18 +83,22 @@ impl AppState {
         });
         let intake = Arc::new(intake::Intake::new(appender));
         let _ = wake.set(intake.clone());
-        Self {
+        Ok(Self {
             store,
             clock,
             settings: Arc::new(settings),
             rate_limiter: Arc::default(),
             intake,
-        }
+            paging,
+        })
     }
 
-    /// Starts the background work: the intake processor and the heartbeat monitor.
+    /// Starts the background work: the intake processor, the heartbeat monitor, the
+    /// escalation timer worker and the outbox worker.
     pub fn start_background(&self) {
         tokio::spawn(intake::processor::run(self.clone()));
         tokio::spawn(intake::heartbeat::run(self.clone()));
+        tokio::spawn(paging::worker::run(self.clone()));
+        tokio::spawn(paging::outbox::run(self.clone()));
     }
 }

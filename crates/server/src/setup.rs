@@ -79,6 +79,8 @@ pub async fn create_user(
         time_zone: "UTC".into(),
         role,
         active: true,
+        contact_methods: Vec::new(),
+        notification_rules: Vec::new(),
     };
     store
         .insert_entity(&Entity {

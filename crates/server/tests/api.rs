@@ -26,5 +26,7 @@ mod lifecycle;
 mod limits;
 #[path = "api/listing.rs"]
 mod listing;
+#[path = "api/paging.rs"]
+mod paging;
 #[path = "api/requests.rs"]
 mod requests;

@@ -16,6 +16,10 @@ pub enum EntityKind {
     Template,
     Category,
     ResolutionCode,
+    Schedule,
+    EscalationPolicy,
+    /// A notification message template (named by the event it tells of).
+    MessageTemplate,
 }
 
 impl EntityKind {
@@ -27,6 +31,9 @@ impl EntityKind {
             EntityKind::Template => "template",
             EntityKind::Category => "category",
             EntityKind::ResolutionCode => "resolution_code",
+            EntityKind::Schedule => "schedule",
+            EntityKind::EscalationPolicy => "escalation_policy",
+            EntityKind::MessageTemplate => "message_template",
         }
     }
 }
@@ -48,6 +55,35 @@ pub struct User {
     pub time_zone: String,
     pub role: Role,
     pub active: bool,
+    /// Where pages reach this person.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub contact_methods: Vec<ContactMethod>,
+    /// When each contact method is used after a page; none: every method at once.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notification_rules: Vec<NotificationRule>,
+}
+
+/// A way to reach a person: an email address or a webhook URL of some format.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContactMethod {
+    pub id: Uuid,
+    /// `email`, `webhook`, `slack`, `teams` or `mattermost`.
+    pub kind: String,
+    /// The email address or the URL.
+    pub address: String,
+    #[serde(default)]
+    pub label: String,
+    /// The HMAC secret signing webhook-style deliveries.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret: Option<String>,
+}
+
+/// Use a contact method this long after being paged (0: at once).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NotificationRule {
+    pub id: Uuid,
+    pub contact_method_id: Uuid,
+    pub delay_minutes: u32,
 }
 
 /// A group of people that incidents are assigned to.
@@ -59,6 +95,12 @@ pub struct Team {
     pub name: String,
     pub description: String,
     pub members: Vec<Uuid>,
+    /// Who of the team is on call (an escalation level naming the team pages it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schedule_id: Option<Uuid>,
+    /// Pages for incidents assigned to the team when their service has no policy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub escalation_policy_id: Option<Uuid>,
 }
 
 /// Something that breaks.
@@ -78,6 +120,35 @@ pub struct Service {
     /// When its new alerts are recorded without paging.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub maintenance_windows: Vec<mayday_core::alert::MaintenanceWindow>,
+    /// Who is paged when an incident opens on it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub escalation_policy_id: Option<Uuid>,
+}
+
+/// An on-call schedule: its rotations, restrictions and overrides.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Schedule {
+    #[serde(skip)]
+    pub id: Uuid,
+    #[serde(skip)]
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(flatten)]
+    pub rota: mayday_core::oncall::Rota,
+}
+
+/// An escalation policy: levels of targets with delays, repeated.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Policy {
+    #[serde(skip)]
+    pub id: Uuid,
+    #[serde(skip)]
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(flatten)]
+    pub policy: mayday_core::oncall::EscalationPolicy,
 }
 
 /// A named set of fields that pre-fill a new incident.
@@ -125,3 +196,5 @@ named!(User, username);
 named!(Team, name);
 named!(Service, name);
 named!(Template, name);
+named!(Schedule, name);
+named!(Policy, name);

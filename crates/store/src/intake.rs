@@ -111,6 +111,9 @@ pub struct IntakeCommit {
     pub changes: Vec<StoredChange>,
     /// Integrations whose last event time moves forward.
     pub integration_seen: Vec<(Uuid, Millis)>,
+    /// Escalation timers of the new incidents, timers cancelled by acknowledgements and
+    /// resolutions (new incidents' and written incidents' effects together).
+    pub effects: crate::Effects,
 }
 
 impl IntakeCommit {
@@ -121,5 +124,6 @@ impl IntakeCommit {
             && self.alerts.is_empty()
             && self.changes.is_empty()
             && self.integration_seen.is_empty()
+            && self.effects.is_empty()
     }
 }

@@ -4,13 +4,19 @@
 
 mod entity;
 mod intake;
+mod paging;
 mod query;
 
 pub use entity::{
-    EntityKind, Service, Team, Template, User, decode_entity, encode_entity, name_key,
+    ContactMethod, EntityKind, Named, NotificationRule, Policy, Schedule, Service, Team, Template, User,
+    decode_entity, encode_entity, name_key,
 };
 pub use intake::{
     IntakeCommit, IntakeEntry, Integration, IntegrationSettings, NewIntakeEntry, StoredChange,
+};
+pub use paging::{
+    ActionLink, Attempt, Effects, MessageQuery, MessageStatus, NewTimer, OutboxMessage,
+    StoredMessage, Timer, TimerDone,
 };
 pub use query::{Cursor, IncidentPage, IncidentQuery, SearchScope, SortField};
 
@@ -73,6 +79,8 @@ pub struct IncidentWrite {
     /// The version the change was computed from; the write fails if the stored one differs.
     pub expected_version: i64,
     pub events: Vec<Event>,
+    /// Timers and messages the change arms, cancels or queues, in the same transaction.
+    pub effects: Effects,
 }
 
 /// An API token as listed (the secret itself is never stored, only its hash).
@@ -113,12 +121,14 @@ pub trait Store: Send + Sync + 'static {
     async fn info(&self) -> StoreResult<StoreInfo>;
 
     // --- incidents ---
-    /// Inserts a new incident with its events, assigning its number; optionally applies
-    /// `also` (e.g. a note on a linked incident) in the same transaction.
+    /// Inserts a new incident with its events and `effects` (its escalation timer), assigning
+    /// its number; optionally applies `also` (e.g. a note on a linked incident) in the same
+    /// transaction.
     async fn create_incident(
         &self,
         incident: Incident,
         events: Vec<Event>,
+        effects: Effects,
         also: Option<IncidentWrite>,
     ) -> StoreResult<Incident>;
     /// Inserts many new incidents with their events in one transaction (demo data, imports,
@@ -222,4 +232,63 @@ pub trait Store: Send + Sync + 'static {
     /// A service's change events, newest first.
     async fn service_changes(&self, service_id: Uuid, limit: i64)
     -> StoreResult<Vec<StoredChange>>;
+
+    // --- timers ---
+    /// Arms timers outside any other write (bulk loads, benchmarks).
+    async fn arm_timers(&self, timers: Vec<NewTimer>) -> StoreResult<()>;
+    /// Claims up to `limit` timers due at `now`, oldest due first, that no live lease holds;
+    /// the claim lasts until `now + lease_ms`. Several nodes never claim the same timer.
+    async fn claim_timers(&self, now: Millis, lease_ms: i64, limit: i64)
+    -> StoreResult<Vec<Timer>>;
+    /// Writes what handling fired timers changed, each in a savepoint of one transaction:
+    /// one result per item, in order; a `Conflict` item changed nothing.
+    async fn complete_timers(&self, done: Vec<TimerDone>) -> StoreResult<Vec<StoreResult<()>>>;
+    /// The earliest due time of any pending timer.
+    async fn next_timer_due(&self) -> StoreResult<Option<Millis>>;
+    /// An incident's pending timers, earliest first (claim is nil).
+    async fn incident_timers(&self, incident_id: Uuid) -> StoreResult<Vec<Timer>>;
+    /// How many timers are pending.
+    async fn timer_count(&self) -> StoreResult<i64>;
+
+    // --- outbox ---
+    /// Claims up to `limit` pending messages whose next attempt is due at `now`.
+    async fn claim_messages(
+        &self,
+        now: Millis,
+        lease_ms: i64,
+        limit: i64,
+    ) -> StoreResult<Vec<StoredMessage>>;
+    /// Records an attempt and appends `events` (the delivery on the incident's timeline) in one
+    /// transaction; `false` when the claim was lost (another worker took the message over).
+    async fn record_attempt(
+        &self,
+        id: Uuid,
+        claim: Uuid,
+        attempt: Attempt,
+        events: Vec<Event>,
+    ) -> StoreResult<bool>;
+    async fn list_messages(&self, q: &MessageQuery) -> StoreResult<Vec<StoredMessage>>;
+    async fn get_message(&self, id: Uuid) -> StoreResult<Option<StoredMessage>>;
+    /// Puts a dead letter back in the queue, due at `now` (keeps its identity).
+    async fn requeue_message(&self, id: Uuid, now: Millis) -> StoreResult<bool>;
+    /// The users paged for this incident so far (by any message), in the order first paged.
+    async fn paged_users(&self, incident_id: Uuid) -> StoreResult<Vec<Uuid>>;
+    /// Appends events to incidents' timelines without changing the incidents.
+    async fn append_events(&self, events: Vec<Event>) -> StoreResult<()>;
+
+    // --- action links and calendar tokens ---
+    async fn get_action_link(&self, token_hash: &str) -> StoreResult<Option<ActionLink>>;
+    /// Marks the link used and applies `write` in one transaction; `false` (and nothing
+    /// written) when it was used already.
+    async fn use_action_link(
+        &self,
+        token_hash: &str,
+        now: Millis,
+        write: IncidentWrite,
+    ) -> StoreResult<bool>;
+    /// Replaces the user's calendar-feed token (its SHA-256).
+    async fn set_calendar_token(&self, user_id: Uuid, token_hash: &str, at: Millis)
+    -> StoreResult<()>;
+    /// The user whose calendar-feed token has this hash.
+    async fn calendar_token_user(&self, token_hash: &str) -> StoreResult<Option<Uuid>>;
 }

@@ -8,7 +8,9 @@ pub mod idempotency;
 pub mod incidents;
 pub mod intake;
 pub mod integrations;
+pub mod oncall;
 pub mod openapi;
+pub mod paging;
 pub mod rate_limit;
 pub mod view;
 
@@ -33,6 +35,8 @@ pub fn router(state: AppState) -> Router {
         .merge(incidents::routes())
         .merge(directory::routes())
         .merge(integrations::routes())
+        .merge(oncall::routes())
+        .merge(paging::routes())
         .layer(middleware::from_fn_with_state(
             state.clone(),
             idempotency::middleware,
@@ -44,6 +48,8 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(health))
         .route("/api/v1/openapi.json", get(openapi::document))
+        .merge(oncall::public_routes())
+        .merge(paging::public_routes())
         .merge(protected)
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

@@ -142,6 +142,8 @@ pub fn build() -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
     doc.merge(super::directory::DirectoryApi::openapi());
     doc.merge(super::integrations::IntegrationsApi::openapi());
+    doc.merge(super::oncall::OncallApi::openapi());
+    doc.merge(super::paging::PagingApi::openapi());
     doc
 }
 

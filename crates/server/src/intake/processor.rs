@@ -18,7 +18,7 @@ use mayday_store::{
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::AppState;
+use crate::{AppState, paging};
 use crate::error::{ApiError, ApiResult};
 
 /// The dedup key of a heartbeat integration's own alert.
@@ -62,8 +62,14 @@ pub async fn process_pending(state: &AppState) -> ApiResult<usize> {
             batch.apply(e).await?;
         }
         let received: Vec<Millis> = entries.iter().map(|e| e.received_at).collect();
-        match state.store.commit_intake(batch.finish()).await {
+        let commit = batch.finish();
+        let arms = !commit.effects.arm.is_empty()
+            || commit.incident_writes.iter().any(|w| !w.effects.arm.is_empty());
+        match state.store.commit_intake(commit).await {
             Ok(()) => {
+                if arms {
+                    state.paging.timers_due.notify_one();
+                }
                 conflicts = 0;
                 total += entries.len();
                 state
@@ -87,6 +93,8 @@ struct Working {
     incident: Incident,
     /// The stored version it was read at; `None` for one opened in this batch.
     expected_version: Option<i64>,
+    /// The incident as stored before this batch (for the paging effects of the change).
+    before: Option<Incident>,
     events: Vec<Event>,
 }
 
@@ -207,19 +215,27 @@ impl<'a> Batch<'a> {
     }
 
     fn finish(mut self) -> IntakeCommit {
+        let now = self.state.clock.now_ms();
         for id in std::mem::take(&mut self.incident_order) {
             let Some(w) = self.incidents.remove(&id) else {
                 continue;
             };
             match w.expected_version {
-                None => self.commit.new_incidents.push((w.incident, w.events)),
+                None => {
+                    let fx = paging::effects::of_write(None, &w.incident, &w.events, now);
+                    self.commit.effects.extend(fx);
+                    self.commit.new_incidents.push((w.incident, w.events));
+                }
                 Some(expected) if !w.events.is_empty() => {
                     let mut incident = w.incident;
                     incident.version = expected + 1;
+                    let effects =
+                        paging::effects::of_write(w.before.as_ref(), &incident, &w.events, now);
                     self.commit.incident_writes.push(IncidentWrite {
                         incident,
                         expected_version: expected,
                         events: w.events,
+                        effects,
                     });
                 }
                 Some(_) => {}
@@ -280,6 +296,7 @@ impl<'a> Batch<'a> {
             id,
             Working {
                 expected_version: Some(incident.version),
+                before: Some(incident.clone()),
                 incident,
                 events: Vec::new(),
             },
@@ -535,6 +552,7 @@ impl<'a> Batch<'a> {
                     Working {
                         incident,
                         expected_version: None,
+                        before: None,
                         events: vec![created, note],
                     },
                 );

@@ -10,12 +10,13 @@ use mayday_core::state::Status;
 use mayday_core::timeline::{Event, Visibility};
 use mayday_core::{Impact, Incident, IncidentNumber, Priority, Role, Urgency, ValidationErrors};
 use mayday_store::{
+    Effects,
     EntityKind, IncidentPage, IncidentQuery, IncidentRef, IncidentWrite, SearchScope, StoreError,
 };
 use uuid::Uuid;
 
 use super::directory::{self, Category};
-use crate::AppState;
+use crate::{AppState, paging};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::input::Input;
@@ -387,10 +388,13 @@ pub async fn create(state: &AppState, caller: &Caller, mut input: Input) -> ApiR
         resolution_codes: &reference.resolution_codes,
     };
     let (incident, event) = Incident::open(Uuid::now_v7(), new, &ctx)?;
-    Ok(state
+    let effects = paging::effects::of_write(None, &incident, std::slice::from_ref(&event), now);
+    let created = state
         .store
-        .create_incident(incident, vec![event], None)
-        .await?)
+        .create_incident(incident, vec![event], effects.clone(), None)
+        .await?;
+    state.paging.poke(&effects);
+    Ok(created)
 }
 
 /// Runs `change` on the current incident and writes it. With `if_match`, a stale version is a
@@ -421,18 +425,22 @@ where
         };
         let expected = inc.version;
         let was_open = inc.status.is_open();
+        let before = inc.clone();
         let events = change(&mut inc, &ctx)?;
         if events.is_empty() {
             return Ok((inc, events));
         }
         inc.version = expected + 1;
+        let effects = paging::effects::of_write(Some(&before), &inc, &events, ctx.now);
         let write = IncidentWrite {
             incident: inc.clone(),
             expected_version: expected,
             events: events.clone(),
+            effects: effects.clone(),
         };
         match state.store.update_incident(write).await {
             Ok(()) => {
+                state.paging.poke(&effects);
                 if was_open && !inc.status.is_open() {
                     crate::intake::incident_ended(state, inc.id).await;
                 }
@@ -761,13 +769,19 @@ pub async fn follow_up(
             incident: old,
             expected_version: expected,
             events: vec![link],
+            effects: Effects::default(),
         };
+        let effects =
+            paging::effects::of_write(None, &incident, std::slice::from_ref(&created), ctx.now);
         match state
             .store
-            .create_incident(incident, vec![created], Some(also))
+            .create_incident(incident, vec![created], effects.clone(), Some(also))
             .await
         {
-            Ok(inc) => return Ok(inc),
+            Ok(inc) => {
+                state.paging.poke(&effects);
+                return Ok(inc);
+            }
             Err(StoreError::Conflict { .. }) => continue,
             Err(e) => return Err(e.into()),
         }

@@ -4,3 +4,4 @@
 pub mod directory;
 pub mod incidents;
 pub mod integrations;
+pub mod oncall;

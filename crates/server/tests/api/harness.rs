@@ -352,9 +352,14 @@ impl TestApp {
         let mut people = people.into_iter();
         let mut next = || people.next().expect("seeded person");
 
-        let state = AppState::new(store, clock, settings);
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind a port");
         let addr = listener.local_addr().expect("local address");
+        // Links in messages point at this server.
+        let settings = Settings {
+            public_url: format!("http://{addr}"),
+            ..settings
+        };
+        let state = AppState::new(store, clock, settings);
         let (tx, rx) = oneshot::channel::<()>();
         let server = tokio::spawn(mayday_server::launch(listener, state, async move {
             let _ = rx.await;

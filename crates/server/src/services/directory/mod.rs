@@ -380,6 +380,8 @@ mod use_case_tests {
                 time_zone: "UTC".into(),
                 role,
                 active: true,
+                contact_methods: Vec::new(),
+                notification_rules: Vec::new(),
             },
         }
     }

@@ -167,6 +167,7 @@ pub async fn create_service(
         tier: tier.unwrap_or(3),
         default_category: default_category.flatten(),
         maintenance_windows: maintenance_windows.unwrap_or_default(),
+        escalation_policy_id: None,
     };
     let e = insert_record(state, EntityKind::Service, &name, encode_entity(&service)).await?;
     Ok(Stored::new(&e, decode_entity::<Service>(&e)?))

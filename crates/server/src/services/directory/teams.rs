@@ -85,6 +85,8 @@ pub async fn create_team(
         name: name.clone(),
         description: description.unwrap_or_default(),
         members: members.unwrap_or_default(),
+        schedule_id: None,
+        escalation_policy_id: None,
     };
     let e = insert_record(state, EntityKind::Team, &name, encode_entity(&team)).await?;
     Ok(Stored::new(&e, decode_entity::<Team>(&e)?))

@@ -194,6 +194,8 @@ pub async fn create_user(
         time_zone: time_zone.unwrap_or_else(|| "UTC".into()),
         role,
         active: true,
+        contact_methods: Vec::new(),
+        notification_rules: Vec::new(),
     };
     let e = insert_record(state, EntityKind::User, &username, encode_entity(&user)).await?;
     if let Some(hash) = hash

@@ -1,0 +1,1 @@
+//! (being written) On-call directory use cases: schedules, escalation policies, contact methods.
