@@ -215,8 +215,18 @@ impl FileConfig {
                 }
             }
         };
-        seconds("retry_base_seconds", n.retry_base_seconds, 3600.0, &mut s.retry_base);
-        seconds("retry_max_seconds", n.retry_max_seconds, 86_400.0, &mut s.retry_max);
+        seconds(
+            "retry_base_seconds",
+            n.retry_base_seconds,
+            3600.0,
+            &mut s.retry_base,
+        );
+        seconds(
+            "retry_max_seconds",
+            n.retry_max_seconds,
+            86_400.0,
+            &mut s.retry_max,
+        );
         seconds(
             "link_ttl_hours",
             n.link_ttl_hours.map(|h| h * 3600.0),
@@ -314,7 +324,7 @@ impl FileConfig {
         if let Err(p) = self.checked_notifications() {
             problems.extend(p);
         }
-        if let Some(url) = &self.public_url
+        if let Some(url) = self.public_url.as_ref().filter(|u| !u.is_empty())
             && !(url.starts_with("http://") || url.starts_with("https://"))
         {
             problems.push(format!(

@@ -11,6 +11,8 @@ mod demo;
 mod intake_durability;
 #[path = "cli/integrations.rs"]
 mod integrations;
+#[path = "cli/oncall.rs"]
+mod oncall;
 #[path = "cli/paging.rs"]
 mod paging;
 #[path = "cli/peers.rs"]

@@ -26,7 +26,11 @@ mod lifecycle;
 mod limits;
 #[path = "api/listing.rs"]
 mod listing;
+#[path = "api/oncall.rs"]
+mod oncall;
 #[path = "api/paging.rs"]
 mod paging;
 #[path = "api/requests.rs"]
 mod requests;
+#[path = "api/store_paging.rs"]
+mod store_paging;

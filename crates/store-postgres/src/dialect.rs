@@ -204,6 +204,11 @@ pub(crate) const DERIVED_COMMIT_RELAXED: Option<(&str, &str)> = Some((
     "SET synchronous_commit = on",
 ));
 
+/// What a claim's inner `SELECT` adds to pick rows no other claimer holds: rows another node is
+/// claiming right now are skipped (not waited for), and a row claimed meanwhile fails the
+/// re-check of the lease, so several nodes never claim the same row.
+pub(crate) const CLAIM_LOCK: &str = " FOR UPDATE SKIP LOCKED";
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,6 +6,8 @@ mod common;
 mod dialect;
 #[path = "../../store/sql/intake.rs"]
 mod intake_sql;
+#[path = "../../store/sql/paging.rs"]
+mod paging_sql;
 
 use std::time::Duration;
 
@@ -32,6 +34,13 @@ fn migrator() -> Migrator {
             "intake".into(),
             MigrationType::Simple,
             include_str!("../migrations/0002_intake.sql").into_sql_str(),
+            false,
+        ),
+        Migration::new(
+            3,
+            "paging".into(),
+            MigrationType::Simple,
+            include_str!("../migrations/0003_paging.sql").into_sql_str(),
             false,
         ),
     ])

@@ -189,3 +189,8 @@ pub(crate) const LOG_IN_OWN_DATABASE: bool = true;
 /// Processing commits flush like any other here: the log's entries leave it right after, so
 /// what they produced must be on disk first.
 pub(crate) const DERIVED_COMMIT_RELAXED: Option<(&str, &str)> = None;
+
+/// What a claim's inner `SELECT` adds to pick rows no other claimer holds: nothing here, as
+/// every claim goes through the one write connection, which makes each `UPDATE ... WHERE id IN
+/// (SELECT ... LIMIT n) RETURNING ...` atomic.
+pub(crate) const CLAIM_LOCK: &str = "";

@@ -7,6 +7,8 @@ mod common;
 mod dialect;
 #[path = "../../store/sql/intake.rs"]
 mod intake_sql;
+#[path = "../../store/sql/paging.rs"]
+mod paging_sql;
 
 use std::path::Path;
 use std::time::Duration;
@@ -34,6 +36,13 @@ fn migrator() -> Migrator {
             "intake".into(),
             MigrationType::Simple,
             include_str!("../migrations/0002_intake.sql").into_sql_str(),
+            false,
+        ),
+        Migration::new(
+            3,
+            "paging".into(),
+            MigrationType::Simple,
+            include_str!("../migrations/0003_paging.sql").into_sql_str(),
             false,
         ),
     ])

@@ -10,14 +10,15 @@ use mayday_core::clock::Millis;
 use mayday_core::search_text::{self, Term};
 use mayday_core::timeline::{Event, EventKind, Visibility};
 use mayday_store::{
-    ApiToken, Cursor, Entity, EntityKind, IdempotencyClaim, IncidentPage, IncidentQuery,
-    IncidentRef, IncidentWrite, IntakeCommit, IntakeEntry, Integration, NewIntakeEntry, Store,
-    StoreError, StoreInfo, StoreResult, StoredChange, name_key,
+    ActionLink, ApiToken, Attempt, Cursor, Effects, Entity, EntityKind, IdempotencyClaim,
+    IncidentPage, IncidentQuery, IncidentRef, IncidentWrite, IntakeCommit, IntakeEntry,
+    Integration, MessageQuery, NewIntakeEntry, NewTimer, Store, StoreError, StoreInfo, StoreResult,
+    StoredChange, StoredMessage, Timer, TimerDone, name_key,
 };
 use sqlx::{AssertSqlSafe, Pool, Row};
 use uuid::Uuid;
 
-use super::{Db, dialect, intake_sql};
+use super::{Db, dialect, intake_sql, paging_sql};
 
 /// One engine's pools: writes go through `write` (a single connection on SQLite, so writers
 /// queue instead of failing busy), reads through `read`.
@@ -47,6 +48,7 @@ pub(crate) enum Param {
     Text(String),
     Int(i64),
     OptText(Option<String>),
+    OptInt(Option<i64>),
     Bool(bool),
 }
 
@@ -110,7 +112,10 @@ fn incident_doc(i: &Incident) -> StoreResult<String> {
     serde_json::to_string(i).map_err(|e| StoreError::Backend(e.to_string()))
 }
 
-async fn insert_events(tx: &mut sqlx::Transaction<'_, Db>, events: &[Event]) -> StoreResult<()> {
+pub(crate) async fn insert_events(
+    tx: &mut sqlx::Transaction<'_, Db>,
+    events: &[Event],
+) -> StoreResult<()> {
     // One statement per 100 events (5 parameters each).
     for chunk in events.chunks(100) {
         let mut sql = String::from(
@@ -231,7 +236,8 @@ pub(crate) async fn write_incident(
         });
     }
     insert_events(tx, &w.events).await?;
-    reindex(tx, i, &w.events).await
+    reindex(tx, i, &w.events).await?;
+    paging_sql::apply_effects(tx, &w.effects).await
 }
 
 /// Binds the columns lists filter on, in table order: status, priority, category, service,
@@ -443,6 +449,7 @@ pub(crate) fn bind_params<'q>(
             Param::Text(s) => query.bind(s),
             Param::Int(i) => query.bind(i),
             Param::OptText(s) => query.bind(s),
+            Param::OptInt(i) => query.bind(i),
             Param::Bool(b) => query.bind(b),
         };
     }
@@ -461,10 +468,12 @@ impl Store for SqlStore {
         &self,
         incident: Incident,
         events: Vec<Event>,
+        effects: Effects,
         also: Option<IncidentWrite>,
     ) -> StoreResult<Incident> {
         let mut tx = self.write.begin().await.map_err(backend)?;
         let incident = insert_incident(&mut tx, incident, &events).await?;
+        paging_sql::apply_effects(&mut tx, &effects).await?;
         if let Some(w) = &also {
             write_incident(&mut tx, w).await?;
         }
@@ -1025,6 +1034,100 @@ impl Store for SqlStore {
         limit: i64,
     ) -> StoreResult<Vec<StoredChange>> {
         intake_sql::service_changes(self, service_id, limit).await
+    }
+
+    async fn arm_timers(&self, timers: Vec<NewTimer>) -> StoreResult<()> {
+        paging_sql::arm_timers(self, timers).await
+    }
+
+    async fn claim_timers(
+        &self,
+        now: Millis,
+        lease_ms: i64,
+        limit: i64,
+    ) -> StoreResult<Vec<Timer>> {
+        paging_sql::claim_timers(self, now, lease_ms, limit).await
+    }
+
+    async fn complete_timers(&self, done: Vec<TimerDone>) -> StoreResult<Vec<StoreResult<()>>> {
+        paging_sql::complete_timers(self, done).await
+    }
+
+    async fn next_timer_due(&self) -> StoreResult<Option<Millis>> {
+        paging_sql::next_timer_due(self).await
+    }
+
+    async fn incident_timers(&self, incident_id: Uuid) -> StoreResult<Vec<Timer>> {
+        paging_sql::incident_timers(self, incident_id).await
+    }
+
+    async fn timer_count(&self) -> StoreResult<i64> {
+        paging_sql::timer_count(self).await
+    }
+
+    async fn claim_messages(
+        &self,
+        now: Millis,
+        lease_ms: i64,
+        limit: i64,
+    ) -> StoreResult<Vec<StoredMessage>> {
+        paging_sql::claim_messages(self, now, lease_ms, limit).await
+    }
+
+    async fn record_attempt(
+        &self,
+        id: Uuid,
+        claim: Uuid,
+        attempt: Attempt,
+        events: Vec<Event>,
+    ) -> StoreResult<bool> {
+        paging_sql::record_attempt(self, id, claim, attempt, events).await
+    }
+
+    async fn list_messages(&self, q: &MessageQuery) -> StoreResult<Vec<StoredMessage>> {
+        paging_sql::list_messages(self, q).await
+    }
+
+    async fn get_message(&self, id: Uuid) -> StoreResult<Option<StoredMessage>> {
+        paging_sql::get_message(self, id).await
+    }
+
+    async fn requeue_message(&self, id: Uuid, now: Millis) -> StoreResult<bool> {
+        paging_sql::requeue_message(self, id, now).await
+    }
+
+    async fn paged_users(&self, incident_id: Uuid) -> StoreResult<Vec<Uuid>> {
+        paging_sql::paged_users(self, incident_id).await
+    }
+
+    async fn append_events(&self, events: Vec<Event>) -> StoreResult<()> {
+        paging_sql::append_events(self, events).await
+    }
+
+    async fn get_action_link(&self, token_hash: &str) -> StoreResult<Option<ActionLink>> {
+        paging_sql::get_action_link(self, token_hash).await
+    }
+
+    async fn use_action_link(
+        &self,
+        token_hash: &str,
+        now: Millis,
+        write: IncidentWrite,
+    ) -> StoreResult<bool> {
+        paging_sql::use_action_link(self, token_hash, now, write).await
+    }
+
+    async fn set_calendar_token(
+        &self,
+        user_id: Uuid,
+        token_hash: &str,
+        at: Millis,
+    ) -> StoreResult<()> {
+        paging_sql::set_calendar_token(self, user_id, token_hash, at).await
+    }
+
+    async fn calendar_token_user(&self, token_hash: &str) -> StoreResult<Option<Uuid>> {
+        paging_sql::calendar_token_user(self, token_hash).await
     }
 }
 

@@ -4,8 +4,8 @@
 use mayday_core::alert::{Alert, IntakeRecord, IntegrationKind};
 use mayday_core::clock::Millis;
 use mayday_store::{
-    IntakeCommit, IntakeEntry, Integration, NewIntakeEntry, StoreError, StoreResult, StoredChange,
-    json_text,
+    IncidentWrite, IntakeCommit, IntakeEntry, Integration, NewIntakeEntry, StoreError, StoreResult,
+    StoredChange, json_text,
 };
 use sqlx::{AssertSqlSafe, Row};
 use uuid::Uuid;
@@ -14,7 +14,7 @@ use super::common::{
     Param, SqlStore, backend, bind_params, insert_incidents, is_unique_violation, parse_uuid,
     write_incident,
 };
-use super::{Db, dialect};
+use super::{Db, dialect, paging_sql};
 
 const INTEGRATION_COLUMNS: &str = "id, service_id, kind, name, integration_key, version, doc, created_at, updated_at, last_event_at";
 
@@ -379,9 +379,14 @@ async fn write_commit(
     dialect::lock_intake(&mut tx).await?;
     consume(&mut tx, &c.consumed).await?;
     insert_incidents(&mut tx, c.new_incidents).await?;
-    for w in &c.incident_writes {
+    // In incident order, like every batch that writes several incidents (see
+    // `paging_sql::complete_timers`), so two such transactions never wait for each other.
+    let mut writes: Vec<&IncidentWrite> = c.incident_writes.iter().collect();
+    writes.sort_by_key(|w| w.incident.id);
+    for w in writes {
         write_incident(&mut tx, w).await?;
     }
+    paging_sql::apply_effects(&mut tx, &c.effects).await?;
     // Resolved ones first: a resolved alert and its successor may share a key.
     let (resolved, open): (Vec<Alert>, Vec<Alert>) = c
         .alerts

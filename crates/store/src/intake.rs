@@ -111,8 +111,8 @@ pub struct IntakeCommit {
     pub changes: Vec<StoredChange>,
     /// Integrations whose last event time moves forward.
     pub integration_seen: Vec<(Uuid, Millis)>,
-    /// Escalation timers of the new incidents, timers cancelled by acknowledgements and
-    /// resolutions (new incidents' and written incidents' effects together).
+    /// The new incidents' effects (their escalation timers); a written incident's effects
+    /// travel in its own `IncidentWrite`.
     pub effects: crate::Effects,
 }
 

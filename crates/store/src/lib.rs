@@ -8,8 +8,8 @@ mod paging;
 mod query;
 
 pub use entity::{
-    ContactMethod, EntityKind, Named, NotificationRule, Policy, Schedule, Service, Team, Template, User,
-    decode_entity, encode_entity, name_key,
+    ContactMethod, EntityKind, Named, NotificationRule, Policy, Schedule, Service, Team, Template,
+    User, decode_entity, encode_entity, name_key,
 };
 pub use intake::{
     IntakeCommit, IntakeEntry, Integration, IntegrationSettings, NewIntakeEntry, StoredChange,
@@ -287,8 +287,12 @@ pub trait Store: Send + Sync + 'static {
         write: IncidentWrite,
     ) -> StoreResult<bool>;
     /// Replaces the user's calendar-feed token (its SHA-256).
-    async fn set_calendar_token(&self, user_id: Uuid, token_hash: &str, at: Millis)
-    -> StoreResult<()>;
+    async fn set_calendar_token(
+        &self,
+        user_id: Uuid,
+        token_hash: &str,
+        at: Millis,
+    ) -> StoreResult<()>;
     /// The user whose calendar-feed token has this hash.
     async fn calendar_token_user(&self, token_hash: &str) -> StoreResult<Option<Uuid>>;
 }

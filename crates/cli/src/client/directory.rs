@@ -204,6 +204,9 @@ enum UserCommand {
         #[arg(long, value_name = "VERSION")]
         if_match: Option<String>,
     },
+    /// A person's contact methods: where pages reach them.
+    #[command(subcommand)]
+    Contact(super::oncall::ContactCommand),
 }
 
 /// `me` is the caller: its username.
@@ -315,6 +318,7 @@ pub async fn user(args: UserArgs) -> Result<()> {
             let reply = patch(&api, &["api", "v1", "users", &user], body, if_match).await?;
             one(&out, &reply, show_one)
         }
+        UserCommand::Contact(cmd) => super::oncall::contact(&api, &out, cmd).await,
     }
 }
 

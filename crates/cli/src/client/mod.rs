@@ -8,6 +8,7 @@ mod directory;
 mod http;
 mod incident;
 mod integration;
+mod oncall;
 mod output;
 
 use clap::{Args, Subcommand};
@@ -62,6 +63,12 @@ pub enum ClientCommand {
     Team(directory::TeamArgs),
     /// Integrations: where a service's monitoring sends alerts, with their keys and URLs.
     Integration(integration::IntegrationArgs),
+    /// On-call schedules: layers, overrides, shifts and gaps.
+    Schedule(oncall::ScheduleArgs),
+    /// Who is on call, now or at any time.
+    Oncall(oncall::OncallArgs),
+    /// Escalation policies: who is paged, in what order, how long apart.
+    Policy(oncall::PolicyArgs),
     /// Print a shell completion script, e.g. `mayday completions bash > /etc/bash_completion.d/mayday`.
     Completions {
         /// bash, zsh, fish, elvish or powershell.
@@ -78,6 +85,9 @@ pub async fn run(cmd: ClientCommand, command: fn() -> clap::Command) -> anyhow::
         ClientCommand::User(args) => directory::user(args).await,
         ClientCommand::Team(args) => directory::team(args).await,
         ClientCommand::Integration(args) => integration::run(args).await,
+        ClientCommand::Schedule(args) => oncall::schedule(args).await,
+        ClientCommand::Oncall(args) => oncall::oncall(args).await,
+        ClientCommand::Policy(args) => oncall::policy(args).await,
         ClientCommand::Completions { shell } => {
             let mut cmd = command();
             let name = cmd.get_name().to_string();

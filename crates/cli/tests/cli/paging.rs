@@ -77,7 +77,11 @@ impl Smtp {
         BufReader::new(child.stdout.take().unwrap())
             .read_line(&mut line)
             .unwrap();
-        assert_eq!(line.trim(), "ready", "aiosmtpd did not start (is it installed?)");
+        assert_eq!(
+            line.trim(),
+            "ready",
+            "aiosmtpd did not start (is it installed?)"
+        );
         Smtp {
             child,
             port,
@@ -132,8 +136,17 @@ fn python() -> Option<String> {
 }
 
 async fn api(server: &Server, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
-    let (status, v) = call(method.clone(), format!("{}{path}", server.base), BOOTSTRAP, body).await;
-    assert!((200..300).contains(&status), "{method} {path}: {status} {v}");
+    let (status, v) = call(
+        method.clone(),
+        format!("{}{path}", server.base),
+        BOOTSTRAP,
+        body,
+    )
+    .await;
+    assert!(
+        (200..300).contains(&status),
+        "{method} {path}: {status} {v}"
+    );
     v
 }
 
@@ -171,7 +184,9 @@ async fn organize(server: &Server, delay: u32) {
             server,
             reqwest::Method::POST,
             "/api/v1/users",
-            Some(json!({"username": name, "email": format!("{name}@example.com"), "role": "agent"})),
+            Some(
+                json!({"username": name, "email": format!("{name}@example.com"), "role": "agent"}),
+            ),
         )
         .await;
     }
@@ -207,8 +222,10 @@ async fn open(server: &Server, title: &str) -> String {
         server,
         reqwest::Method::POST,
         "/api/v1/incidents",
-        Some(json!({"title": title, "description": "from the paging test", "reporter": "admin",
-                    "impact": 1, "urgency": 1, "category": "software", "service": "web"})),
+        Some(
+            json!({"title": title, "description": "from the paging test", "reporter": "admin",
+                    "impact": 1, "urgency": 1, "category": "software", "service": "web"}),
+        ),
     )
     .await;
     inc["number"].as_str().unwrap().to_string()
@@ -216,7 +233,10 @@ async fn open(server: &Server, title: &str) -> String {
 
 /// How many different messages (by Message-ID) these are.
 fn identities(mail: &[Value]) -> usize {
-    let mut ids: Vec<&str> = mail.iter().filter_map(|m| m["message_id"].as_str()).collect();
+    let mut ids: Vec<&str> = mail
+        .iter()
+        .filter_map(|m| m["message_id"].as_str())
+        .collect();
     ids.sort();
     ids.dedup();
     ids.len()
@@ -235,7 +255,10 @@ fn ack_link(mail: &Value) -> String {
 async fn email_escalation(db: Database, python: &str) {
     let smtp = Smtp::start(python);
     let url = smtp.url();
-    let server = Server::start_with(&db, &["--smtp-url", &url, "--smtp-from", "pager@example.com"]);
+    let server = Server::start_with(
+        &db,
+        &["--smtp-url", &url, "--smtp-from", "pager@example.com"],
+    );
     organize(&server, 3).await;
 
     // Nobody acknowledges: level 1 by email, level 2 after the delay.
@@ -261,16 +284,29 @@ async fn email_escalation(db: Database, python: &str) {
     assert_eq!(page.status(), 200);
     let html = page.text().await.unwrap();
     assert!(html.contains("Acknowledge"), "{html}");
-    let still = api(&server, reqwest::Method::GET, &format!("/api/v1/incidents/{answered}"), None).await;
+    let still = api(
+        &server,
+        reqwest::Method::GET,
+        &format!("/api/v1/incidents/{answered}"),
+        None,
+    )
+    .await;
     assert_eq!(still["status"], "new", "opening the link must not act");
     let posted = client
         .post(&link)
-        .form(&[("confirm", "yes")])
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("confirm=yes")
         .send()
         .await
         .unwrap();
     assert_eq!(posted.status(), 200);
-    let acked = api(&server, reqwest::Method::GET, &format!("/api/v1/incidents/{answered}"), None).await;
+    let acked = api(
+        &server,
+        reqwest::Method::GET,
+        &format!("/api/v1/incidents/{answered}"),
+        None,
+    )
+    .await;
     assert_eq!(acked["status"], "acknowledged");
     tokio::time::sleep(Duration::from_secs(5)).await;
     assert!(
@@ -282,9 +318,17 @@ async fn email_escalation(db: Database, python: &str) {
     let restarted = open(&server, "Payments are failing").await;
     wait_mail(&smtp, "alice.pager@example.com", &restarted, 1, 20).await;
     server.kill();
-    let server = Server::start_with(&db, &["--smtp-url", &url, "--smtp-from", "pager@example.com"]);
+    let server = Server::start_with(
+        &db,
+        &["--smtp-url", &url, "--smtp-from", "pager@example.com"],
+    );
     let level2 = wait_mail(&smtp, "bob@example.com", &restarted, 1, 30).await;
-    assert!(level2[0]["body"].as_str().unwrap().contains("Payments are failing"));
+    assert!(
+        level2[0]["body"]
+            .as_str()
+            .unwrap()
+            .contains("Payments are failing")
+    );
     tokio::time::sleep(Duration::from_secs(3)).await;
     // A message cut off by the kill may be sent again (at least once), but always as the same
     // message: one identity per page.

@@ -173,6 +173,11 @@ pub struct TeamView {
     pub description: String,
     /// Members as `{id, name}` with the username as name.
     pub members: Vec<NamedRef>,
+    /// Who of the team is on call (an escalation level naming the team pages it; without a
+    /// schedule, all members).
+    pub schedule: Option<NamedRef>,
+    /// Pages incidents assigned to the team when their service has no policy.
+    pub escalation_policy: Option<NamedRef>,
     /// Also sent as the `ETag`.
     pub version: i64,
     pub created_at: String,
@@ -196,6 +201,8 @@ pub struct ServiceView {
     pub default_category: Option<String>,
     /// When its new alerts are recorded without paging.
     pub maintenance_windows: Vec<MaintenanceWindowView>,
+    /// Who is paged when an incident opens on it.
+    pub escalation_policy: Option<NamedRef>,
     /// Also sent as the `ETag`.
     pub version: i64,
     pub created_at: String,
@@ -327,11 +334,21 @@ impl<'a> Names<'a> {
         for id in &t.item.members {
             members.push(self.named(EntityKind::User, *id).await?);
         }
+        let schedule = match t.item.schedule_id {
+            Some(id) => Some(self.named(EntityKind::Schedule, id).await?),
+            None => None,
+        };
+        let escalation_policy = match t.item.escalation_policy_id {
+            Some(id) => Some(self.named(EntityKind::EscalationPolicy, id).await?),
+            None => None,
+        };
         Ok(TeamView {
             id: t.item.id,
             name: t.item.name.clone(),
             description: t.item.description.clone(),
             members,
+            schedule,
+            escalation_policy,
             version: t.version,
             created_at: rfc3339(t.created_at),
             updated_at: rfc3339(t.updated_at),
@@ -341,6 +358,10 @@ impl<'a> Names<'a> {
     async fn service(&mut self, s: &Stored<Service>) -> ApiResult<ServiceView> {
         let owner_team = match s.item.owner_team_id {
             Some(id) => Some(self.named(EntityKind::Team, id).await?),
+            None => None,
+        };
+        let escalation_policy = match s.item.escalation_policy_id {
+            Some(id) => Some(self.named(EntityKind::EscalationPolicy, id).await?),
             None => None,
         };
         Ok(ServiceView {
@@ -360,6 +381,7 @@ impl<'a> Names<'a> {
                     reason: w.reason.clone(),
                 })
                 .collect(),
+            escalation_policy,
             version: s.version,
             created_at: rfc3339(s.created_at),
             updated_at: rfc3339(s.updated_at),
@@ -421,6 +443,11 @@ pub struct TeamBody {
     pub description: Option<String>,
     /// User ids or usernames; replaces the member list.
     pub members: Option<Vec<String>>,
+    /// Schedule id or name: who of the team is on call; null: none (all members are paged).
+    pub schedule: Option<String>,
+    /// Escalation policy id or name for incidents assigned to the team whose service has
+    /// none; null: none.
+    pub escalation_policy: Option<String>,
 }
 
 /// Body of `POST /api/v1/services` (name required) and `PATCH /api/v1/services/{id}` (any subset).
@@ -436,6 +463,8 @@ pub struct ServiceBody {
     pub default_category: Option<String>,
     /// `[{"starts_at": RFC 3339, "ends_at": RFC 3339, "reason": "..."}]`; replaces the list.
     pub maintenance_windows: Option<Vec<serde_json::Value>>,
+    /// Escalation policy id or name paging for its incidents; null: none.
+    pub escalation_policy: Option<String>,
 }
 
 /// Body of `POST /api/v1/categories`.

@@ -35,7 +35,11 @@ async fn present(state: &AppState, inc: &Incident) -> ApiResult<IncidentView> {
         .await
 }
 
-pub(crate) async fn respond(state: &AppState, status: StatusCode, inc: &Incident) -> ApiResult<Response> {
+pub(crate) async fn respond(
+    state: &AppState,
+    status: StatusCode,
+    inc: &Incident,
+) -> ApiResult<Response> {
     let view = present(state, inc).await?;
     let mut res = (status, [etag(inc.version)], Json(view)).into_response();
     if status == StatusCode::CREATED

@@ -542,9 +542,20 @@ pub async fn heartbeat(State(state): State<AppState>, Path(key): Path<String>) -
     }
 }
 
-/// A request path fit for logs: integration keys in it are replaced by `{key}`.
+/// A request path fit for logs: integration keys in it are replaced by `{key}`, calendar-feed
+/// tokens (`/ical/{token}/...`) by `{token}`.
 pub fn redacted_path(path: &str) -> String {
     const PREFIX: &str = "/api/v1/integrations/";
+    const ICAL: &str = "/ical/";
+    if path.starts_with("/actions/") {
+        return "/actions/{token}".into();
+    }
+    if let Some(rest) = path.strip_prefix(ICAL) {
+        return match rest.split_once('/') {
+            Some((_, feed)) => format!("{ICAL}{{token}}/{feed}"),
+            None => format!("{ICAL}{{token}}"),
+        };
+    }
     match path.strip_prefix(PREFIX) {
         Some(rest) => match rest.split_once('/') {
             Some((_, action)) => format!("{PREFIX}{{key}}/{action}"),
@@ -569,5 +580,15 @@ mod tests {
             "/api/v1/integrations/0190f3a2-0000-7000-8000-000000000000"
         );
         assert_eq!(redacted_path("/v2/enqueue"), "/v2/enqueue");
+        assert_eq!(redacted_path("/actions/c2VjcmV0"), "/actions/{token}");
+        assert_eq!(
+            redacted_path("/ical/Zm9vYmFyYmF6cXV4X3NlY3JldF90b2tlbl8xMjM0NQ/me.ics"),
+            "/ical/{token}/me.ics"
+        );
+        assert_eq!(
+            redacted_path("/ical/secret/schedules/Primary.ics"),
+            "/ical/{token}/schedules/Primary.ics"
+        );
+        assert_eq!(redacted_path("/ical/secret"), "/ical/{token}");
     }
 }

@@ -135,12 +135,7 @@ pub struct TimerView {
 }
 
 fn timer_view(t: &Timer) -> TimerView {
-    let num = |k: &str| {
-        t.payload
-            .get(k)
-            .and_then(Value::as_u64)
-            .map(|n| n as u32)
-    };
+    let num = |k: &str| t.payload.get(k).and_then(Value::as_u64).map(|n| n as u32);
     let escalation = t.kind == crate::paging::ESCALATION;
     TimerView {
         id: t.id,
@@ -256,7 +251,10 @@ pub async fn templates(
         .collect();
     Ok(Json(TemplateList {
         items,
-        variables: mayday_notify::VARIABLES.iter().map(|v| v.to_string()).collect(),
+        variables: mayday_notify::VARIABLES
+            .iter()
+            .map(|v| v.to_string())
+            .collect(),
     }))
 }
 
@@ -339,7 +337,10 @@ fn page(status: StatusCode, title: &str, body: &str) -> Response {
         HeaderValue::from_static("text/html; charset=utf-8"),
     );
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     h.insert(
         header::CONTENT_SECURITY_POLICY,
@@ -478,7 +479,12 @@ pub async fn action_post(
                 .map(|e| format!("{}: {}", e.field, e.message))
                 .collect::<Vec<_>>()
                 .join("; ");
-            let mut res = form(&u, Some(&text), notes.as_deref().unwrap_or(""), code.as_deref());
+            let mut res = form(
+                &u,
+                Some(&text),
+                notes.as_deref().unwrap_or(""),
+                code.as_deref(),
+            );
             *res.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
             Ok(res)
         }
@@ -488,8 +494,24 @@ pub async fn action_post(
 
 #[derive(OpenApi)]
 #[openapi(
-    paths(escalate, pages, outbox, retry, templates, set_template, reset_template),
-    components(schemas(EscalateBody, MessageView, TimerView, PagesView, MessageList,
-        TemplateView, TemplateList, TemplateBody))
+    paths(
+        escalate,
+        pages,
+        outbox,
+        retry,
+        templates,
+        set_template,
+        reset_template
+    ),
+    components(schemas(
+        EscalateBody,
+        MessageView,
+        TimerView,
+        PagesView,
+        MessageList,
+        TemplateView,
+        TemplateList,
+        TemplateBody
+    ))
 )]
 pub struct PagingApi;

@@ -18,8 +18,8 @@ use mayday_store::{
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::{AppState, paging};
 use crate::error::{ApiError, ApiResult};
+use crate::{AppState, paging};
 
 /// The dedup key of a heartbeat integration's own alert.
 pub const HEARTBEAT_DEDUP_KEY: &str = "heartbeat";
@@ -64,7 +64,10 @@ pub async fn process_pending(state: &AppState) -> ApiResult<usize> {
         let received: Vec<Millis> = entries.iter().map(|e| e.received_at).collect();
         let commit = batch.finish();
         let arms = !commit.effects.arm.is_empty()
-            || commit.incident_writes.iter().any(|w| !w.effects.arm.is_empty());
+            || commit
+                .incident_writes
+                .iter()
+                .any(|w| !w.effects.arm.is_empty());
         match state.store.commit_intake(commit).await {
             Ok(()) => {
                 if arms {

@@ -18,7 +18,12 @@ fn pages(incident: &Incident) -> bool {
 
 /// The effects of a write that took an incident from `before` (none: it was just created) to
 /// `after` with `events`.
-pub fn of_write(before: Option<&Incident>, after: &Incident, events: &[Event], now: Millis) -> Effects {
+pub fn of_write(
+    before: Option<&Incident>,
+    after: &Incident,
+    events: &[Event],
+    now: Millis,
+) -> Effects {
     let mut fx = Effects::default();
     let start = TimerAction::Escalate {
         policy_id: None,
@@ -49,7 +54,8 @@ pub fn of_write(before: Option<&Incident>, after: &Incident, events: &[Event], n
     if before.status.is_open() && !after.status.is_open() {
         stop(&mut fx);
         if after.status == Status::Resolved {
-            fx.arm.push(notify("resolved", None).timer(after.id, now, now));
+            fx.arm
+                .push(notify("resolved", None).timer(after.id, now, now));
         }
     } else if before.status == Status::New && after.status != Status::New {
         stop(&mut fx);
@@ -86,8 +92,8 @@ mod tests {
             description: Some("500s".into()),
             reporter_id: Some(Uuid::now_v7()),
             category: Some("software".into()),
-            impact: Some(Impact::High),
-            urgency: Some(Urgency::High),
+            impact: Some(Impact::new(1).unwrap()),
+            urgency: Some(Urgency::new(1).unwrap()),
             ..Default::default()
         };
         Incident::open(Uuid::now_v7(), new, ctx).unwrap().0

@@ -163,8 +163,7 @@ pub async fn outbox(
 /// Puts a dead letter back in the queue (same identity, so receivers can still drop repeats).
 pub async fn retry(state: &AppState, caller: &Caller, id: &str) -> ApiResult<StoredMessage> {
     caller.require(Role::Admin, "re-queueing messages")?;
-    let id = Uuid::parse_str(id)
-        .map_err(|_| ApiError::NotFound(format!("no message {id:?}")))?;
+    let id = Uuid::parse_str(id).map_err(|_| ApiError::NotFound(format!("no message {id:?}")))?;
     let Some(m) = state.store.get_message(id).await? else {
         return Err(ApiError::NotFound(format!("no message {id}")));
     };
@@ -235,7 +234,7 @@ pub async fn set_template(
 ) -> ApiResult<MessageTemplate> {
     caller.require(Role::Admin, "changing message templates")?;
     check_event(event)?;
-    let mut field = |input: &mut crate::input::Input, key: &str, max: usize| {
+    let field = |input: &mut crate::input::Input, key: &str, max: usize| {
         let v = input.string(key);
         match &v {
             None if !input.has(key) => input.error(key, "is required"),

@@ -119,9 +119,8 @@ async fn deliver(state: &AppState, m: StoredMessage) -> Result<(), StoreError> {
         ),
         Err(e) => {
             let give_up = e.permanent || attempt_no >= i64::from(settings.max_attempts);
-            let retry_at: Option<Millis> = (!give_up).then(|| {
-                at + backoff(settings, attempt_no as u32, jitter()).as_millis() as i64
-            });
+            let retry_at: Option<Millis> = (!give_up)
+                .then(|| at + backoff(settings, attempt_no as u32, jitter()).as_millis() as i64);
             let line = match retry_at {
                 Some(r) => format!(
                     "{target} failed (attempt {attempt_no} of {}): {}; trying again in {} s",

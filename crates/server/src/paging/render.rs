@@ -135,12 +135,7 @@ pub struct Occasion<'a> {
 /// Random single-use tokens for action links and their stored hash.
 pub fn new_token() -> (String, String) {
     let mut bytes = [0u8; 32];
-    // The OS random source failing is not something to page through; fall back to v4 UUIDs'
-    // randomness (also from the OS) rather than a predictable value.
-    if getrandom::fill(&mut bytes).is_err() {
-        bytes[..16].copy_from_slice(Uuid::new_v4().as_bytes());
-        bytes[16..].copy_from_slice(Uuid::new_v4().as_bytes());
-    }
+    getrandom::fill(&mut bytes).expect("the operating system's random source failed");
     let token = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
     let hash = token_hash(&token);
     (token, hash)
@@ -256,7 +251,12 @@ impl RenderContext<'_> {
                 let (token, hash) = new_token();
                 let url = format!("{}/actions/{token}", self.public_url.trim_end_matches('/'));
                 vars.insert(
-                    if action == "acknowledge" { "ack_url" } else { "resolve_url" }.into(),
+                    if action == "acknowledge" {
+                        "ack_url"
+                    } else {
+                        "resolve_url"
+                    }
+                    .into(),
                     url.clone(),
                 );
                 link_list.push(Link {

@@ -116,7 +116,11 @@ async fn handle(state: &AppState, dir: &Directory, t: &Timer) -> Result<TimerDon
             return Ok(nothing(t));
         }
     };
-    let Some(incident) = state.store.get_incident(IncidentRef::Id(incident_id)).await? else {
+    let Some(incident) = state
+        .store
+        .get_incident(IncidentRef::Id(incident_id))
+        .await?
+    else {
         return Ok(nothing(t));
     };
     let now = state.clock.now_ms();
@@ -132,7 +136,15 @@ async fn handle(state: &AppState, dir: &Directory, t: &Timer) -> Result<TimerDon
             level,
             round,
             manual,
-        } => escalate(state, &ctx, t, incident, policy_id, Step { level, round }, manual),
+        } => escalate(
+            state,
+            &ctx,
+            t,
+            incident,
+            policy_id,
+            Step { level, round },
+            manual,
+        ),
         TimerAction::Notify {
             event,
             actor,
@@ -140,16 +152,21 @@ async fn handle(state: &AppState, dir: &Directory, t: &Timer) -> Result<TimerDon
             comment,
         } => {
             let paged = state.store.paged_users(incident.id).await?;
-            notify(&ctx, t, &incident, &paged, &event, &actor, actor_id, comment.as_deref())
+            notify(
+                &ctx,
+                t,
+                &incident,
+                &paged,
+                &event,
+                &actor,
+                actor_id,
+                comment.as_deref(),
+            )
         }
     })
 }
 
-fn system_ctx<'a>(
-    state: &'a AppState,
-    now: Millis,
-    codes: &'a [String],
-) -> CommandContext<'a> {
+fn system_ctx<'a>(state: &'a AppState, now: Millis, codes: &'a [String]) -> CommandContext<'a> {
     CommandContext {
         now,
         actor: Actor::system(),
@@ -203,7 +220,11 @@ fn escalate(
     let next = policy.policy.next(step);
     let mut body = format!(
         "{}level {} of policy \"{}\"{}: ",
-        if manual { "Escalated by hand to " } else { "Paged " },
+        if manual {
+            "Escalated by hand to "
+        } else {
+            "Paged "
+        },
         step.level + 1,
         policy.name,
         if step.round > 0 {
@@ -258,7 +279,7 @@ fn escalate(
 }
 
 fn minutes(seconds: u32) -> String {
-    if seconds % 60 == 0 {
+    if seconds.is_multiple_of(60) {
         format!("{} min", seconds / 60)
     } else {
         format!("{seconds} s")

@@ -10,16 +10,16 @@ use mayday_core::state::Status;
 use mayday_core::timeline::{Event, Visibility};
 use mayday_core::{Impact, Incident, IncidentNumber, Priority, Role, Urgency, ValidationErrors};
 use mayday_store::{
-    Effects,
-    EntityKind, IncidentPage, IncidentQuery, IncidentRef, IncidentWrite, SearchScope, StoreError,
+    Effects, EntityKind, IncidentPage, IncidentQuery, IncidentRef, IncidentWrite, SearchScope,
+    StoreError,
 };
 use uuid::Uuid;
 
 use super::directory::{self, Category};
-use crate::{AppState, paging};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::input::Input;
+use crate::{AppState, paging};
 
 /// Fields a create request may carry.
 pub const CREATE_FIELDS: &[&str] = &[

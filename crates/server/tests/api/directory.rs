@@ -63,9 +63,11 @@ const NEW_TOKEN_KEYS: &[&str] = &["created_at", "expires_at", "id", "name", "tok
 const TEAM_KEYS: &[&str] = &[
     "created_at",
     "description",
+    "escalation_policy",
     "id",
     "members",
     "name",
+    "schedule",
     "updated_at",
     "version",
 ];
@@ -73,6 +75,7 @@ const SERVICE_KEYS: &[&str] = &[
     "created_at",
     "default_category",
     "description",
+    "escalation_policy",
     "id",
     "maintenance_windows",
     "name",

@@ -623,3 +623,55 @@ pub fn utc_time(v: &Value) -> jiff::Timestamp {
 pub fn install_tls_provider() {
     let _ = rustls::crypto::ring::default_provider().install_default();
 }
+
+/// A store opened on its own (no app) on a fresh database, for tests of the storage port
+/// itself: SQLite in a temporary directory, or a new PostgreSQL database on the server
+/// `MAYDAY_TEST_DATABASE_URL` names (dropped by `finish`, or when a failed test unwinds).
+pub struct TestStore {
+    pub store: Arc<dyn mayday_store::Store>,
+    pg: Option<PgDatabase>,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl TestStore {
+    /// `None` for PostgreSQL when no server is configured (outside CI, where that fails).
+    pub async fn open(engine: Engine) -> Option<TestStore> {
+        let (db, pg, dir) = match engine {
+            Engine::Sqlite => {
+                let dir = tempfile::tempdir().expect("a temporary directory");
+                (
+                    DatabaseConfig::SqliteDir(dir.path().join("data")),
+                    None,
+                    Some(dir),
+                )
+            }
+            Engine::Postgres => {
+                let admin_url = match std::env::var(PG_URL_VAR) {
+                    Ok(u) if !u.trim().is_empty() => u,
+                    _ if ci() => panic!("CI is set but {PG_URL_VAR} is not"),
+                    _ => {
+                        eprintln!(
+                            "note: {PG_URL_VAR} is unset; skipping the PostgreSQL variant of this test"
+                        );
+                        return None;
+                    }
+                };
+                let (pg, url) = PgDatabase::create(&admin_url).await;
+                (DatabaseConfig::Url(url), Some(pg), None)
+            }
+        };
+        let store = setup::open_store(&db).await.expect("open the store");
+        Some(TestStore {
+            store,
+            pg,
+            _dir: dir,
+        })
+    }
+
+    /// Drops the test's PostgreSQL database.
+    pub async fn finish(mut self) {
+        if let Some(pg) = self.pg.as_mut() {
+            pg.drop_now().await;
+        }
+    }
+}

@@ -217,7 +217,7 @@ pub fn check_version(e: &Entity, if_match: Option<i64>) -> ApiResult<()> {
 }
 
 /// Inserts a new record (409 if the name is taken, case-insensitively).
-async fn insert_record(
+pub(crate) async fn insert_record(
     state: &AppState,
     kind: EntityKind,
     name: &str,
@@ -254,7 +254,7 @@ fn duplicate(kind: EntityKind, name: &str, err: mayday_store::StoreError) -> Api
 
 /// Writes a changed record if it is still at the version it was read at; an unchanged record
 /// is left alone (same version).
-async fn update_record(
+pub(crate) async fn update_record(
     state: &AppState,
     old: &Entity,
     name: &str,
@@ -281,7 +281,7 @@ async fn update_record(
 }
 
 /// Reports `key` as required when the body leaves it out.
-fn required<T>(input: &mut Input, key: &str, value: Option<T>) -> Option<T> {
+pub(crate) fn required<T>(input: &mut Input, key: &str, value: Option<T>) -> Option<T> {
     if value.is_none() && !input.has(key) {
         input.error(key, "is required");
     }
@@ -305,7 +305,7 @@ pub fn check_entity_name(name: &str) -> Result<String, String> {
     }
 }
 
-fn name_field(input: &mut Input, key: &str) -> Option<String> {
+pub(crate) fn name_field(input: &mut Input, key: &str) -> Option<String> {
     let v = input.string(key)?;
     match check_entity_name(&v) {
         Ok(n) => Some(n),
@@ -317,7 +317,7 @@ fn name_field(input: &mut Input, key: &str) -> Option<String> {
 }
 
 /// A description: null clears it.
-fn description_field(input: &mut Input) -> Option<String> {
+pub(crate) fn description_field(input: &mut Input) -> Option<String> {
     let v = input.nullable_string("description")?.unwrap_or_default();
     if v.chars().count() > MAX_DESCRIPTION {
         input.error(
@@ -329,14 +329,14 @@ fn description_field(input: &mut Input) -> Option<String> {
     Some(v)
 }
 
-fn conflict(detail: String) -> ApiError {
+pub(crate) fn conflict(detail: String) -> ApiError {
     ApiError::Conflict {
         detail,
         allowed: None,
     }
 }
 
-async fn delete(state: &AppState, e: &Entity) -> ApiResult<()> {
+pub(crate) async fn delete(state: &AppState, e: &Entity) -> ApiResult<()> {
     if state.store.delete_entity(e.kind, e.id).await? {
         Ok(())
     } else {

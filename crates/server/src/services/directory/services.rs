@@ -1,4 +1,5 @@
-//! Services: creating, changing and deleting them, with their owner team and tier.
+//! Services: creating, changing and deleting them, with their owner team, tier and escalation
+//! policy.
 
 use mayday_core::Role;
 use mayday_core::alert::MaintenanceWindow;
@@ -14,6 +15,7 @@ use crate::auth::Caller;
 use crate::clock::parse_rfc3339;
 use crate::error::{ApiError, ApiResult};
 use crate::input::Input;
+use crate::services::oncall::reference_field;
 
 pub const SERVICE_FIELDS: &[&str] = &[
     "name",
@@ -22,6 +24,7 @@ pub const SERVICE_FIELDS: &[&str] = &[
     "tier",
     "default_category",
     "maintenance_windows",
+    "escalation_policy",
 ];
 
 /// The category alerts' incidents get: absent (leave), null (`monitoring`) or a category name.
@@ -125,6 +128,17 @@ async fn owner_team_field(state: &AppState, input: &mut Input) -> ApiResult<Opti
     }
 }
 
+/// The escalation policy paging for it: absent (leave), null (none) or a policy id or name.
+async fn policy_field(state: &AppState, input: &mut Input) -> ApiResult<Option<Option<Uuid>>> {
+    reference_field(
+        state,
+        input,
+        "escalation_policy",
+        EntityKind::EscalationPolicy,
+    )
+    .await
+}
+
 pub async fn list_services(state: &AppState) -> ApiResult<Vec<Stored<Service>>> {
     state
         .store
@@ -153,6 +167,7 @@ pub async fn create_service(
     let tier = tier_field(&mut input);
     let default_category = default_category_field(state, &mut input).await?;
     let maintenance_windows = maintenance_field(&mut input);
+    let policy = policy_field(state, &mut input).await?;
     input.finish()?;
     let Some(name) = name else {
         return Err(ApiError::Internal(
@@ -167,7 +182,7 @@ pub async fn create_service(
         tier: tier.unwrap_or(3),
         default_category: default_category.flatten(),
         maintenance_windows: maintenance_windows.unwrap_or_default(),
-        escalation_policy_id: None,
+        escalation_policy_id: policy.flatten(),
     };
     let e = insert_record(state, EntityKind::Service, &name, encode_entity(&service)).await?;
     Ok(Stored::new(&e, decode_entity::<Service>(&e)?))
@@ -201,6 +216,9 @@ pub async fn patch_service(
     }
     if let Some(w) = maintenance_field(&mut input) {
         service.maintenance_windows = w;
+    }
+    if let Some(p) = policy_field(state, &mut input).await? {
+        service.escalation_policy_id = p;
     }
     input.finish()?;
     let e = update_record(state, &old, &service.name, encode_entity(&service)).await?;

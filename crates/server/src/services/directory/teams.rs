@@ -1,6 +1,8 @@
-//! Teams: who may see them, and creating, changing and deleting them.
+//! Teams: who may see them, and creating, changing and deleting them (with their members,
+//! on-call schedule and escalation policy).
 
 use mayday_core::Role;
+use mayday_core::oncall::Target;
 use mayday_store::{EntityKind, Service, Team, decode_entity, encode_entity};
 use uuid::Uuid;
 
@@ -12,8 +14,15 @@ use crate::AppState;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::input::Input;
+use crate::services::oncall::{policies_naming, reference_field};
 
-pub const TEAM_FIELDS: &[&str] = &["name", "description", "members"];
+pub const TEAM_FIELDS: &[&str] = &[
+    "name",
+    "description",
+    "members",
+    "schedule",
+    "escalation_policy",
+];
 
 /// Teams are hidden from requesters.
 pub fn require_team_reader(caller: &Caller) -> ApiResult<()> {
@@ -76,6 +85,14 @@ pub async fn create_team(
     let name = required(&mut input, "name", name);
     let description = description_field(&mut input);
     let members = members_field(state, &mut input).await?;
+    let schedule = reference_field(state, &mut input, "schedule", EntityKind::Schedule).await?;
+    let policy = reference_field(
+        state,
+        &mut input,
+        "escalation_policy",
+        EntityKind::EscalationPolicy,
+    )
+    .await?;
     input.finish()?;
     let Some(name) = name else {
         return Err(ApiError::Internal("validated team name is missing".into()));
@@ -85,8 +102,8 @@ pub async fn create_team(
         name: name.clone(),
         description: description.unwrap_or_default(),
         members: members.unwrap_or_default(),
-        schedule_id: None,
-        escalation_policy_id: None,
+        schedule_id: schedule.flatten(),
+        escalation_policy_id: policy.flatten(),
     };
     let e = insert_record(state, EntityKind::Team, &name, encode_entity(&team)).await?;
     Ok(Stored::new(&e, decode_entity::<Team>(&e)?))
@@ -112,12 +129,25 @@ pub async fn patch_team(
     if let Some(m) = members_field(state, &mut input).await? {
         team.members = m;
     }
+    if let Some(s) = reference_field(state, &mut input, "schedule", EntityKind::Schedule).await? {
+        team.schedule_id = s;
+    }
+    if let Some(p) = reference_field(
+        state,
+        &mut input,
+        "escalation_policy",
+        EntityKind::EscalationPolicy,
+    )
+    .await?
+    {
+        team.escalation_policy_id = p;
+    }
     input.finish()?;
     let e = update_record(state, &old, &team.name, encode_entity(&team)).await?;
     Ok(Stored::new(&e, decode_entity::<Team>(&e)?))
 }
 
-/// Deletes a team no incident and no service refers to.
+/// Deletes a team no incident, no service and no escalation policy refers to.
 pub async fn delete_team(state: &AppState, caller: &Caller, key: &str) -> ApiResult<()> {
     caller.require(Role::Manager, "deleting teams")?;
     let e = entity_or_404(state.store.as_ref(), EntityKind::Team, key).await?;
@@ -145,6 +175,18 @@ pub async fn delete_team(state: &AppState, caller: &Caller, key: &str) -> ApiRes
             "team {:?} owns service(s) {}; give them another owner first",
             e.name,
             owned.join(", ")
+        )));
+    }
+    let policies = policies_naming(state, Target::Team(e.id)).await?;
+    if !policies.is_empty() {
+        return Err(conflict(format!(
+            "escalation policy(ies) {} page team {:?}; change them first",
+            policies
+                .iter()
+                .map(|p| format!("{p:?}"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            e.name
         )));
     }
     delete(state, &e).await
