@@ -64,6 +64,19 @@ enum IncidentCommand {
         /// INC-000123, 123 or the incident's id.
         id: String,
     },
+    /// Page a level of the incident's escalation policy now (the next one by default).
+    Escalate {
+        /// INC-000123, 123 or the incident's id.
+        id: String,
+        /// The level to page (1 = the first).
+        #[arg(long)]
+        level: Option<u32>,
+    },
+    /// The messages sent for an incident (status, attempts, errors) and its pending escalation.
+    Pages {
+        /// INC-000123, 123 or the incident's id.
+        id: String,
+    },
     /// Record that service is restored, without changing the state.
     Mitigate {
         /// INC-000123, 123 or the incident's id.
@@ -433,6 +446,20 @@ pub async fn run(args: IncidentArgs) -> Result<()> {
         IncidentCommand::Alerts { id } => {
             super::integration::incident_alerts(&api, &out, &id).await
         }
+        IncidentCommand::Escalate { id, level } => {
+            let body = match level {
+                Some(l) => json!({"level": l}),
+                None => json!({}),
+            };
+            let reply = api
+                .post(
+                    &["api", "v1", "incidents", &incident_key(&id), "escalate"],
+                    body,
+                )
+                .await?;
+            print_incident(&out, &reply.text)
+        }
+        IncidentCommand::Pages { id } => super::oncall::incident_pages(&api, &out, &id).await,
         IncidentCommand::Mitigate { id } => {
             let reply = api
                 .post(

@@ -968,3 +968,77 @@ mod tests {
         assert_eq!(delay_text(5400), "1 h 30 min");
     }
 }
+
+// --- an incident's pages ---
+
+fn message_status_style(s: &str) -> Style {
+    match s {
+        "sent" => Style("32"),
+        "pending" => Style("33"),
+        "dead" => Style("1;31"),
+        _ => Style::NONE,
+    }
+}
+
+/// `mayday incident pages <INC-…|id>`: the messages sent for an incident and its pending
+/// escalation.
+pub async fn incident_pages(api: &Api, out: &Out, id: &str) -> Result<()> {
+    let key = super::incident_key(id);
+    let reply = api.get(&["api", "v1", "incidents", &key, "pages"]).await?;
+    if out.json() {
+        out.print_raw_json(&reply.text);
+        return Ok(());
+    }
+    let v = reply.json()?;
+    let mut t = Table::new(&[
+        "CREATED",
+        "EVENT",
+        "CHANNEL",
+        "TO",
+        "STATUS",
+        "ATTEMPTS",
+        "LAST ERROR",
+    ]);
+    for m in v
+        .get("messages")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let status = str_field(m, "status").unwrap_or("-");
+        t.row(vec![
+            cell(short_time(str_field(m, "created_at"))),
+            cell(str_field(m, "event").unwrap_or("-").to_string()),
+            cell(str_field(m, "channel").unwrap_or("-").to_string()),
+            cell(truncate(str_field(m, "address").unwrap_or("-"), 40)),
+            (status.to_string(), message_status_style(status)),
+            cell(m.get("attempts").map(show).unwrap_or_default()),
+            cell(truncate(str_field(m, "last_error").unwrap_or(""), 50)),
+        ]);
+    }
+    println!(
+        "{key}: escalation level {}",
+        v.get("escalation_level").map(show).unwrap_or_default()
+    );
+    if t.is_empty() {
+        println!("no messages");
+    } else {
+        print!("{}", t.render(out));
+    }
+    for p in v
+        .get("pending")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let what = match p.get("level").and_then(Value::as_u64) {
+            Some(level) => format!("escalation to level {level}"),
+            None => str_field(p, "kind").unwrap_or("timer").to_string(),
+        };
+        println!(
+            "pending: {what} at {}",
+            long_time(str_field(p, "due_at")).unwrap_or_default()
+        );
+    }
+    Ok(())
+}

@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
+use super::client::Cli;
 use super::{BOOTSTRAP, Database, Server, call, http_client, postgres, sqlite};
 
 /// Receives mail and writes each message, decoded, as a JSON file into the output directory.
@@ -356,6 +357,27 @@ async fn email_escalation(db: Database, python: &str) {
         .filter(|e| e["kind"] == "escalation")
         .count();
     assert_eq!(steps, 2, "{timeline}");
+
+    // The command line shows the pages, and escalates by hand.
+    let cli = Cli::new(&server);
+    let pages = cli.ok(&["incident", "pages", &restarted]);
+    assert!(pages.contains("escalation level 2"), "{pages}");
+    assert!(
+        pages
+            .lines()
+            .any(|l| l.contains("bob@example.com") && l.contains("sent")),
+        "{pages}"
+    );
+    let escalated = cli.ok(&["incident", "escalate", &answered, "--level", "2"]);
+    assert!(escalated.contains(&answered), "{escalated}");
+    let by_hand = wait_mail(&smtp, "bob@example.com", &answered, 1, 20).await;
+    assert!(
+        by_hand[0]["subject"]
+            .as_str()
+            .unwrap()
+            .contains("escalated"),
+        "{by_hand:?}"
+    );
 }
 
 #[tokio::test]

@@ -49,6 +49,7 @@ on_both_engines_fast_retries! {
     resolve_link_asks_for_what_resolving_needs => sqlite_resolve_link_asks_for_what_resolving_needs, postgres_resolve_link_asks_for_what_resolving_needs;
     escalate_by_hand => sqlite_escalate_by_hand, postgres_escalate_by_hand;
     dead_letters_and_templates => sqlite_dead_letters_and_templates, postgres_dead_letters_and_templates;
+    schedules_teams_and_rules_choose_who_and_when => sqlite_schedules_teams_and_rules_choose_who_and_when, postgres_schedules_teams_and_rules_choose_who_and_when;
 }
 
 fn fast_retries() -> Settings {
@@ -690,4 +691,106 @@ async fn dead_letters_and_templates(app: &TestApp) {
         )
         .await;
     assert_eq!(again.status, 409);
+}
+
+async fn schedules_teams_and_rules_choose_who_and_when(app: &TestApp) {
+    let rx = Receiver::start().await;
+    webhook_contact(app, &app.agent, &rx.url("alice")).await;
+    // bob: a webhook at once, and an email (at his contact address) only 5 minutes later.
+    let cm = app
+        .post(
+            &app.admin.token,
+            &format!("/api/v1/users/{}/contact-methods", app.agent2.id),
+            json!({"kind": "webhook", "address": rx.url("bob"), "secret": SECRET}),
+        )
+        .await
+        .expect(201)
+        .body;
+    let mail = app
+        .post(
+            &app.admin.token,
+            &format!("/api/v1/users/{}/contact-methods", app.agent2.id),
+            json!({"kind": "email", "address": "bob.pager@example.com"}),
+        )
+        .await
+        .expect(201)
+        .body;
+    for (method, delay) in [(&cm, 0), (&mail, 5)] {
+        app.post(
+            &app.admin.token,
+            &format!("/api/v1/users/{}/notification-rules", app.agent2.id),
+            json!({"contact_method": method["id"], "delay_minutes": delay}),
+        )
+        .await
+        .expect(201);
+    }
+    // A schedule with only bob on call, and a team whose policy pages it.
+    app.post(
+        &app.admin.token,
+        "/api/v1/schedules",
+        json!({"name": "Primary", "time_zone": "Europe/Berlin", "layers": [
+            {"members": ["bob"], "turn": {"unit": "weeks", "count": 1}, "start": "2026-01-05T09:00:00"}
+        ]}),
+    )
+    .await
+    .expect(201);
+    app.post(
+        &app.admin.token,
+        "/api/v1/escalation-policies",
+        json!({"name": "ops-policy", "levels": [
+            {"targets": [{"kind": "schedule", "id": "Primary"}], "delay_minutes": 30}
+        ]}),
+    )
+    .await
+    .expect(201);
+    app.post(
+        &app.admin.token,
+        "/api/v1/teams",
+        json!({"name": "ops", "members": ["alice", "bob"], "escalation_policy": "ops-policy"}),
+    )
+    .await
+    .expect(201);
+
+    // No service: the incident pages once it is assigned to the team (through the schedule:
+    // bob, not alice, although both are members).
+    let inc = app
+        .create(&app.agent.token, new_incident("Backups fail"))
+        .await;
+    let id = id_of(&inc);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(rx.hits("bob").is_empty(), "no policy applies yet");
+    app.change(&app.agent.token, &inc, json!({"assignment_group": "ops"}))
+        .await;
+    let hit = rx.wait_for("bob", 1).await.remove(0);
+    assert_eq!(hit.json()["incident"]["number"], number_of(&inc));
+    assert!(rx.hits("alice").is_empty());
+
+    // The delayed email waits; the acknowledgement cancels it, the webhook page stays sent.
+    let pages = app
+        .get(&app.agent.token, &format!("/api/v1/incidents/{id}/pages"))
+        .await
+        .expect(200)
+        .body;
+    let by_channel = |pages: &Value, channel: &str| -> Value {
+        pages["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["channel"] == channel)
+            .cloned()
+            .unwrap_or_else(|| panic!("no {channel} message in {pages}"))
+    };
+    let email = by_channel(&pages, "email");
+    assert_eq!(email["status"], "pending", "{pages}");
+    let delay = utc_time(&email["due_at"]).as_second() - utc_time(&email["created_at"]).as_second();
+    assert_eq!(delay, 300, "{pages}");
+    app.move_to(&app.agent2.token, &id, json!({"to": "acknowledged"}))
+        .await;
+    let pages = app
+        .get(&app.agent.token, &format!("/api/v1/incidents/{id}/pages"))
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(by_channel(&pages, "email")["status"], "canceled", "{pages}");
+    assert_eq!(by_channel(&pages, "webhook")["status"], "sent", "{pages}");
 }
