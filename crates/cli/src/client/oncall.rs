@@ -920,55 +920,6 @@ pub async fn contact(api: &Api, out: &Out, cmd: ContactCommand) -> Result<()> {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn turns_and_windows() {
-        assert_eq!(turn("1w").unwrap(), json!({"unit": "weeks", "count": 1}));
-        assert_eq!(turn("2d").unwrap(), json!({"unit": "days", "count": 2}));
-        assert_eq!(turn("12H").unwrap(), json!({"unit": "hours", "count": 12}));
-        for bad in ["w", "1", "1y", "-1d", ""] {
-            assert_eq!(turn(bad).unwrap_err().code(), 2, "{bad}");
-        }
-        assert_eq!(
-            daily("09:00-17:00").unwrap(),
-            json!({"kind": "daily", "start": "09:00", "end": "17:00"})
-        );
-        assert!(daily("9 to 5").is_err());
-    }
-
-    #[test]
-    fn targets_and_delays() {
-        assert_eq!(
-            target("alice").unwrap(),
-            json!({"kind": "user", "id": "alice"})
-        );
-        assert_eq!(
-            target("schedule:Primary").unwrap(),
-            json!({"kind": "schedule", "id": "Primary"})
-        );
-        assert_eq!(
-            target("team:ops").unwrap(),
-            json!({"kind": "team", "id": "ops"})
-        );
-        assert_eq!(target("pager:x").unwrap_err().code(), 2);
-        assert_eq!(target("team:").unwrap_err().code(), 2);
-        assert_eq!(delay("5m").unwrap(), ("delay_minutes", json!(5)));
-        assert_eq!(delay("1.5m").unwrap(), ("delay_minutes", json!(1.5)));
-        assert_eq!(delay("30s").unwrap(), ("delay_seconds", json!(30)));
-        assert_eq!(delay("1h").unwrap(), ("delay_minutes", json!(60)));
-        assert_eq!(delay("10").unwrap(), ("delay_minutes", json!(10)));
-        for bad in ["soon", "1.5s", "-5m", "m"] {
-            assert_eq!(delay(bad).unwrap_err().code(), 2, "{bad}");
-        }
-        assert_eq!(delay_text(300), "5 min");
-        assert_eq!(delay_text(90), "1 min 30 s");
-        assert_eq!(delay_text(5400), "1 h 30 min");
-    }
-}
-
 // --- an incident's pages ---
 
 fn message_status_style(s: &str) -> Style {
@@ -1041,4 +992,53 @@ pub async fn incident_pages(api: &Api, out: &Out, id: &str) -> Result<()> {
         );
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn turns_and_windows() {
+        assert_eq!(turn("1w").unwrap(), json!({"unit": "weeks", "count": 1}));
+        assert_eq!(turn("2d").unwrap(), json!({"unit": "days", "count": 2}));
+        assert_eq!(turn("12H").unwrap(), json!({"unit": "hours", "count": 12}));
+        for bad in ["w", "1", "1y", "-1d", ""] {
+            assert_eq!(turn(bad).unwrap_err().code(), 2, "{bad}");
+        }
+        assert_eq!(
+            daily("09:00-17:00").unwrap(),
+            json!({"kind": "daily", "start": "09:00", "end": "17:00"})
+        );
+        assert!(daily("9 to 5").is_err());
+    }
+
+    #[test]
+    fn targets_and_delays() {
+        assert_eq!(
+            target("alice").unwrap(),
+            json!({"kind": "user", "id": "alice"})
+        );
+        assert_eq!(
+            target("schedule:Primary").unwrap(),
+            json!({"kind": "schedule", "id": "Primary"})
+        );
+        assert_eq!(
+            target("team:ops").unwrap(),
+            json!({"kind": "team", "id": "ops"})
+        );
+        assert_eq!(target("pager:x").unwrap_err().code(), 2);
+        assert_eq!(target("team:").unwrap_err().code(), 2);
+        assert_eq!(delay("5m").unwrap(), ("delay_minutes", json!(5)));
+        assert_eq!(delay("1.5m").unwrap(), ("delay_minutes", json!(1.5)));
+        assert_eq!(delay("30s").unwrap(), ("delay_seconds", json!(30)));
+        assert_eq!(delay("1h").unwrap(), ("delay_minutes", json!(60)));
+        assert_eq!(delay("10").unwrap(), ("delay_minutes", json!(10)));
+        for bad in ["soon", "1.5s", "-5m", "m"] {
+            assert_eq!(delay(bad).unwrap_err().code(), 2, "{bad}");
+        }
+        assert_eq!(delay_text(300), "5 min");
+        assert_eq!(delay_text(90), "1 min 30 s");
+        assert_eq!(delay_text(5400), "1 h 30 min");
+    }
 }
