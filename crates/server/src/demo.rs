@@ -21,8 +21,8 @@ use mayday_core::{
     Impact, Incident, IncidentNumber, Millis, Priority, PriorityMatrix, Role, Urgency,
 };
 use mayday_store::{
-    Entity, EntityKind, IncidentQuery, Service, Store, StoreError, Team, User, decode_entity,
-    encode_entity,
+    Entity, EntityKind, IncidentQuery, Policy, Schedule, Service, Store, StoreError, Team, User,
+    decode_entity, encode_entity,
 };
 use uuid::Uuid;
 
@@ -50,6 +50,9 @@ const MAX_FOLLOW_UPS: usize = 3;
 #[derive(Debug, Clone, Default)]
 pub struct DemoSummary {
     pub teams: usize,
+    /// On-call schedules and escalation policies (one each per team with agents).
+    pub schedules: usize,
+    pub policies: usize,
     pub users: usize,
     pub services: usize,
     pub incidents: usize,
@@ -206,17 +209,20 @@ impl Org {
         let mut teams = Vec::new();
         for (i, spec) in catalog::TEAMS.iter().enumerate() {
             let at = founded + HOUR + i as i64 * MINUTE;
+            let team_id = rng.uuid(at);
+            let members: Vec<&Person> = people
+                .iter()
+                .filter(|p| p.team == Some(spec.name))
+                .collect();
+            let (schedule_id, policy_id) =
+                on_call_for(store, spec.name, team_id, &members, at, summary).await?;
             let team = Team {
-                id: rng.uuid(at),
+                id: team_id,
                 name: spec.name.to_string(),
                 description: spec.description.to_string(),
-                members: people
-                    .iter()
-                    .filter(|p| p.team == Some(spec.name))
-                    .map(|p| p.id)
-                    .collect(),
-                schedule_id: None,
-                escalation_policy_id: None,
+                members: members.iter().map(|p| p.id).collect(),
+                schedule_id,
+                escalation_policy_id: policy_id,
             };
             let (entity, created) =
                 insert_or_reuse(store, EntityKind::Team, team.id, spec.name, &team, at).await?;
@@ -230,6 +236,14 @@ impl Org {
                 .iter()
                 .find(|(_, n)| *n == spec.team)
                 .map(|(id, _)| *id);
+            let policy = match owner {
+                Some(team) => store
+                    .get_entity(EntityKind::Team, team)
+                    .await?
+                    .and_then(|e| decode_entity::<Team>(&e).ok())
+                    .and_then(|t| t.escalation_policy_id),
+                None => None,
+            };
             let service = Service {
                 id: rng.uuid(at),
                 name: spec.name.to_string(),
@@ -238,7 +252,7 @@ impl Org {
                 tier: spec.tier,
                 default_category: None,
                 maintenance_windows: Vec::new(),
-                escalation_policy_id: None,
+                escalation_policy_id: policy,
             };
             let (entity, created) = insert_or_reuse(
                 store,
@@ -312,6 +326,91 @@ impl Org {
             self.resolution_codes[0].clone()
         }
     }
+}
+
+/// A team's on-call: a weekly rotation of its agents handing off Mondays at 09:00 in the first
+/// one's time zone, and a policy paging whoever is on call, then the whole team after 15
+/// minutes, twice over. Their ids (none for a team without agents).
+async fn on_call_for(
+    store: &dyn Store,
+    team: &str,
+    team_id: Uuid,
+    members: &[&Person],
+    at: Millis,
+    summary: &mut DemoSummary,
+) -> anyhow::Result<(Option<Uuid>, Option<Uuid>)> {
+    use mayday_core::oncall::{EscalationLevel, EscalationPolicy, Layer, Rota, Target, Turn};
+    let agents: Vec<&&Person> = members.iter().filter(|p| p.role == Role::Agent).collect();
+    let Some(first) = agents.first() else {
+        return Ok((None, None));
+    };
+    let zone = first.zone.clone();
+    // The Monday on or before the organization's founding, 09:00 local.
+    let day = zone
+        .to_datetime(jiff::Timestamp::from_millisecond(at)?)
+        .date();
+    let monday =
+        day.checked_sub(jiff::Span::new().days(i64::from(day.weekday().to_monday_zero_offset())))?;
+    let schedule = Schedule {
+        id: Uuid::nil(),
+        name: String::new(),
+        description: format!("Who of {team} answers pages, a week each."),
+        rota: Rota {
+            time_zone: zone.iana_name().unwrap_or("UTC").to_string(),
+            layers: vec![Layer {
+                name: "Weekly".into(),
+                members: agents.iter().map(|p| p.id).collect(),
+                turn: Turn {
+                    unit: mayday_core::oncall::TurnUnit::Weeks,
+                    count: 1,
+                },
+                start: monday.at(9, 0, 0, 0),
+                restrictions: Vec::new(),
+            }],
+            overrides: Vec::new(),
+        },
+    };
+    let name = format!("{team} on call");
+    let (s, created) = insert_or_reuse(
+        store,
+        EntityKind::Schedule,
+        Uuid::now_v7(),
+        &name,
+        &schedule,
+        at,
+    )
+    .await?;
+    summary.schedules += created as usize;
+    let policy = Policy {
+        id: Uuid::nil(),
+        name: String::new(),
+        description: format!("Pages {team}'s on-call person, then the whole team."),
+        policy: EscalationPolicy {
+            levels: vec![
+                EscalationLevel {
+                    targets: vec![Target::Schedule(s.id)],
+                    delay_seconds: 15 * 60,
+                },
+                EscalationLevel {
+                    targets: vec![Target::Team(team_id)],
+                    delay_seconds: 15 * 60,
+                },
+            ],
+            repeat: 1,
+        },
+    };
+    let name = format!("{team} escalation");
+    let (p, created) = insert_or_reuse(
+        store,
+        EntityKind::EscalationPolicy,
+        Uuid::now_v7(),
+        &name,
+        &policy,
+        at,
+    )
+    .await?;
+    summary.policies += created as usize;
+    Ok((Some(s.id), Some(p.id)))
 }
 
 /// Inserts a record; when its name is taken, reuses the existing one. Returns whether it was
@@ -1950,6 +2049,10 @@ impl DemoStart {
         s.push_str(&format!(
             "  curl -s -H \"Authorization: Bearer $TOKEN\" {base_url}/api/v1/services\n"
         ));
+        s.push_str(&format!(
+            "  curl -s -H \"Authorization: Bearer $TOKEN\" {base_url}/api/v1/oncall   # who is on call ({} schedules, {} escalation policies)\n",
+            summary.schedules, summary.policies
+        ));
         s
     }
 }
@@ -2080,6 +2183,18 @@ mod tests {
         assert_eq!(summary.teams, catalog::TEAMS.len());
         assert_eq!(summary.users, catalog::USERS.len());
         assert_eq!(summary.services, catalog::SERVICES.len());
+        // Every team with agents has a rotation and a policy its services page through, and
+        // somebody is on call now.
+        assert!(summary.schedules >= 5, "{summary:?}");
+        assert_eq!(summary.schedules, summary.policies);
+        for e in store.list_entities(EntityKind::Service).await.unwrap() {
+            let s: Service = decode_entity(&e).unwrap();
+            assert!(s.escalation_policy_id.is_some(), "{} has no policy", s.name);
+        }
+        for e in store.list_entities(EntityKind::Schedule).await.unwrap() {
+            let s: Schedule = decode_entity(&e).unwrap();
+            assert_eq!(s.rota.on_call_at(NOW).len(), 1, "{}", s.name);
+        }
         for (status, n) in &summary.by_status {
             assert!(*n > 0, "no {status} incident: {summary:?}");
         }
