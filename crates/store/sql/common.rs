@@ -10,7 +10,7 @@ use mayday_core::clock::Millis;
 use mayday_core::search_text::{self, Term};
 use mayday_core::timeline::{Event, EventKind, Visibility};
 use mayday_store::{
-    ActionLink, ApiToken, Attempt, Cursor, Effects, Entity, EntityKind, IdempotencyClaim,
+    ActionLink, ApiToken, AttemptRecord, Cursor, Effects, Entity, EntityKind, IdempotencyClaim,
     IncidentPage, IncidentQuery, IncidentRef, IncidentWrite, IntakeCommit, IntakeEntry,
     Integration, MessageQuery, NewIntakeEntry, NewTimer, Store, StoreError, StoreInfo, StoreResult,
     StoredChange, StoredMessage, Timer, TimerDone, name_key,
@@ -1074,14 +1074,8 @@ impl Store for SqlStore {
         paging_sql::claim_messages(self, now, lease_ms, limit).await
     }
 
-    async fn record_attempt(
-        &self,
-        id: Uuid,
-        claim: Uuid,
-        attempt: Attempt,
-        events: Vec<Event>,
-    ) -> StoreResult<bool> {
-        paging_sql::record_attempt(self, id, claim, attempt, events).await
+    async fn record_attempts(&self, attempts: Vec<AttemptRecord>) -> StoreResult<Vec<bool>> {
+        paging_sql::record_attempts(self, attempts).await
     }
 
     async fn list_messages(&self, q: &MessageQuery) -> StoreResult<Vec<StoredMessage>> {

@@ -11,8 +11,8 @@
 use mayday_core::clock::Millis;
 use mayday_core::timeline::Event;
 use mayday_store::{
-    ActionLink, Attempt, Effects, IncidentWrite, MessageQuery, MessageStatus, NewTimer,
-    OutboxMessage, StoreError, StoreResult, StoredMessage, Timer, TimerDone, json_text,
+    ActionLink, Attempt, AttemptRecord, Effects, IncidentWrite, MessageQuery, MessageStatus,
+    NewTimer, OutboxMessage, StoreError, StoreResult, StoredMessage, Timer, TimerDone, json_text,
 };
 use sqlx::{AssertSqlSafe, Row};
 use uuid::Uuid;
@@ -410,55 +410,58 @@ pub(crate) async fn claim_messages(
     Ok(messages)
 }
 
-pub(crate) async fn record_attempt(
+pub(crate) async fn record_attempts(
     s: &SqlStore,
-    id: Uuid,
-    claim: Uuid,
-    attempt: Attempt,
-    events: Vec<Event>,
-) -> StoreResult<bool> {
-    let query = match &attempt {
-        Attempt::Sent { at } => sqlx::query(
-            "UPDATE outbox SET status = 'sent', sent_at = $1, attempts = attempts + 1, \
-             claim = NULL, claimed_until = 0 WHERE id = $2 AND claim = $3",
-        )
-        .bind(*at),
-        Attempt::Failed {
-            error,
-            retry_at: Some(retry_at),
-            ..
-        } => sqlx::query(
-            "UPDATE outbox SET attempts = attempts + 1, last_error = $1, next_attempt_at = $2, \
-             claim = NULL, claimed_until = 0 WHERE id = $3 AND claim = $4",
-        )
-        .bind(error.as_str())
-        .bind(*retry_at),
-        Attempt::Failed {
-            error,
-            retry_at: None,
-            ..
-        } => sqlx::query(
-            "UPDATE outbox SET status = 'dead', attempts = attempts + 1, last_error = $1, \
-             claim = NULL, claimed_until = 0 WHERE id = $2 AND claim = $3",
-        )
-        .bind(error.as_str()),
-    };
+    attempts: Vec<AttemptRecord>,
+) -> StoreResult<Vec<bool>> {
     let mut tx = s.write.begin().await.map_err(backend)?;
-    let updated = query
-        .bind(id.to_string())
-        .bind(claim.to_string())
-        .execute(&mut *tx)
-        .await
-        .map_err(backend)?
-        .rows_affected();
-    if updated == 0 {
-        // Another worker took the message over: its attempt is the one that counts.
-        tx.rollback().await.map_err(backend)?;
-        return Ok(false);
+    let mut done = Vec::with_capacity(attempts.len());
+    let mut events = Vec::new();
+    for r in attempts {
+        let query = match &r.attempt {
+            Attempt::Sent { at } => sqlx::query(
+                "UPDATE outbox SET status = 'sent', sent_at = $1, attempts = attempts + 1, \
+                 claim = NULL, claimed_until = 0 WHERE id = $2 AND claim = $3",
+            )
+            .bind(*at),
+            Attempt::Failed {
+                error,
+                retry_at: Some(retry_at),
+                ..
+            } => sqlx::query(
+                "UPDATE outbox SET attempts = attempts + 1, last_error = $1, \
+                 next_attempt_at = $2, claim = NULL, claimed_until = 0 \
+                 WHERE id = $3 AND claim = $4",
+            )
+            .bind(error.as_str())
+            .bind(*retry_at),
+            Attempt::Failed {
+                error,
+                retry_at: None,
+                ..
+            } => sqlx::query(
+                "UPDATE outbox SET status = 'dead', attempts = attempts + 1, last_error = $1, \
+                 claim = NULL, claimed_until = 0 WHERE id = $2 AND claim = $3",
+            )
+            .bind(error.as_str()),
+        };
+        let updated = query
+            .bind(r.id.to_string())
+            .bind(r.claim.to_string())
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?
+            .rows_affected();
+        // Not updated: another worker took the message over; its attempt is the one that
+        // counts, and this one's events are not written.
+        if updated > 0 {
+            events.extend(r.events);
+        }
+        done.push(updated > 0);
     }
     insert_events(&mut tx, &events).await?;
     tx.commit().await.map_err(backend)?;
-    Ok(true)
+    Ok(done)
 }
 
 pub(crate) async fn list_messages(

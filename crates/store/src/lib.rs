@@ -15,8 +15,8 @@ pub use intake::{
     IntakeCommit, IntakeEntry, Integration, IntegrationSettings, NewIntakeEntry, StoredChange,
 };
 pub use paging::{
-    ActionLink, Attempt, Effects, MessageQuery, MessageStatus, NewTimer, OutboxMessage,
-    StoredMessage, Timer, TimerDone,
+    ActionLink, Attempt, AttemptRecord, Effects, MessageQuery, MessageStatus, NewTimer,
+    OutboxMessage, StoredMessage, Timer, TimerDone,
 };
 pub use query::{Cursor, IncidentPage, IncidentQuery, SearchScope, SortField};
 
@@ -258,15 +258,28 @@ pub trait Store: Send + Sync + 'static {
         lease_ms: i64,
         limit: i64,
     ) -> StoreResult<Vec<StoredMessage>>;
-    /// Records an attempt and appends `events` (the delivery on the incident's timeline) in one
-    /// transaction; `false` when the claim was lost (another worker took the message over).
+    /// Records attempts and appends their `events` (each delivery on its incident's timeline) in
+    /// one transaction; per attempt `false` (and nothing written for it) when its claim was lost
+    /// (another worker took the message over).
+    async fn record_attempts(&self, attempts: Vec<AttemptRecord>) -> StoreResult<Vec<bool>>;
+    /// [`Store::record_attempts`] for one attempt.
     async fn record_attempt(
         &self,
         id: Uuid,
         claim: Uuid,
         attempt: Attempt,
         events: Vec<Event>,
-    ) -> StoreResult<bool>;
+    ) -> StoreResult<bool> {
+        let done = self
+            .record_attempts(vec![AttemptRecord {
+                id,
+                claim,
+                attempt,
+                events,
+            }])
+            .await?;
+        Ok(done.first().copied().unwrap_or(false))
+    }
     async fn list_messages(&self, q: &MessageQuery) -> StoreResult<Vec<StoredMessage>>;
     async fn get_message(&self, id: Uuid) -> StoreResult<Option<StoredMessage>>;
     /// Puts a dead letter back in the queue, due at `now` (keeps its identity).

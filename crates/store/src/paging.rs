@@ -183,3 +183,13 @@ pub enum Attempt {
         retry_at: Option<Millis>,
     },
 }
+
+/// One delivery attempt to record: the message, the claim it was sent under, the outcome and
+/// its timeline events.
+#[derive(Debug, Clone)]
+pub struct AttemptRecord {
+    pub id: Uuid,
+    pub claim: Uuid,
+    pub attempt: Attempt,
+    pub events: Vec<Event>,
+}

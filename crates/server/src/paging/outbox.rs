@@ -9,14 +9,14 @@ use std::time::Duration;
 use mayday_core::Millis;
 use mayday_core::timeline::{Actor, Event, EventKind, Visibility};
 use mayday_notify::Delivery;
-use mayday_store::{Attempt, StoreError, StoredMessage};
+use mayday_store::{Attempt, AttemptRecord, StoreError, StoredMessage};
 use tokio::task::JoinSet;
 
 use super::PagingSettings;
 use crate::AppState;
 
 /// Messages claimed per batch (and sent concurrently).
-const BATCH: i64 = 32;
+const BATCH: i64 = 64;
 const POLL: Duration = Duration::from_millis(200);
 
 /// Runs until the process ends.
@@ -53,7 +53,8 @@ fn jitter() -> f64 {
     f64::from(u16::from_le_bytes(b)) / f64::from(u16::MAX)
 }
 
-/// Claims and sends one batch; returns how many were claimed.
+/// Claims and sends one batch, then records every attempt in one transaction; returns how
+/// many were claimed.
 pub async fn work_once(state: &AppState) -> Result<usize, StoreError> {
     let settings = &state.settings.paging;
     let now = state.clock.now_ms();
@@ -67,34 +68,40 @@ pub async fn work_once(state: &AppState) -> Result<usize, StoreError> {
         let state = state.clone();
         sends.spawn(async move { deliver(&state, m).await });
     }
+    let mut records = Vec::with_capacity(n);
     while let Some(r) = sends.join_next().await {
         match r {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => return Err(e),
+            Ok(record) => records.push(record),
             Err(e) => tracing::error!(error = %e, "outbox: a send task failed"),
+        }
+    }
+    let ids: Vec<_> = records.iter().map(|r| r.id).collect();
+    let recorded = state.store.record_attempts(records).await?;
+    for (id, ok) in ids.into_iter().zip(recorded) {
+        if !ok {
+            tracing::warn!(message = %id, "outbox: the claim ran out before the attempt was recorded");
         }
     }
     Ok(n)
 }
 
-/// Sends one message and records the attempt.
-async fn deliver(state: &AppState, m: StoredMessage) -> Result<(), StoreError> {
+/// Sends one message; what to record of the attempt.
+async fn deliver(state: &AppState, m: StoredMessage) -> AttemptRecord {
     let settings = &state.settings.paging;
     let attempt_no = m.attempts + 1;
     let delivery: Delivery = match serde_json::from_value(m.message.payload.clone()) {
         Ok(d) => d,
         Err(e) => {
-            let at = state.clock.now_ms();
-            let attempt = Attempt::Failed {
-                at,
-                error: format!("unreadable message: {e}"),
-                retry_at: None,
+            return AttemptRecord {
+                id: m.message.id,
+                claim: m.claim,
+                attempt: Attempt::Failed {
+                    at: state.clock.now_ms(),
+                    error: format!("unreadable message: {e}"),
+                    retry_at: None,
+                },
+                events: Vec::new(),
             };
-            state
-                .store
-                .record_attempt(m.message.id, m.claim, attempt, Vec::new())
-                .await?;
-            return Ok(());
         }
     };
     let result = state
@@ -156,14 +163,12 @@ async fn deliver(state: &AppState, m: StoredMessage) -> Result<(), StoreError> {
         }],
         None => Vec::new(),
     };
-    let recorded = state
-        .store
-        .record_attempt(m.message.id, m.claim, attempt, events)
-        .await?;
-    if !recorded {
-        tracing::warn!(message = %m.message.id, "outbox: the claim ran out before the attempt was recorded");
+    AttemptRecord {
+        id: m.message.id,
+        claim: m.claim,
+        attempt,
+        events,
     }
-    Ok(())
 }
 
 /// "Email (triggered) to a@example.com", "Webhook (triggered) to https://host/…": only the
