@@ -11,7 +11,8 @@
 //! (`import_incidents`, 2,000 per transaction) and one `escalation` timer per incident is armed
 //! (`arm_timers`; level 0, round 0, the policy that applies when it fires, as a new incident's
 //! timer is), with due times drawn uniformly from [T0 + `--lead`, T0 + `--lead` + `--spread`),
-//! T0 being the end of the import (defaults 15 s and 60 s).
+//! T0 being the end of the import (defaults 15 s and 60 s); then the planner's statistics are
+//! refreshed (`analyze`), as a live installation holding that many timers would have them.
 //!
 //! Then `--nodes` `mayday serve` processes (default 1 on SQLite, which is one node, and 3 on
 //! PostgreSQL) start on that database (`--listen 127.0.0.1:0`, `MAYDAY_LOG=warn`); their timer
@@ -36,7 +37,13 @@
 //!   peak over any one second is printed too (run with `--spread 0s` to measure the ceiling);
 //! - deliveries: requests received, distinct delivery ids, repeats of one id (allowed: delivery
 //!   is at least once), and the lag from due time to the first delivery of the incident's page;
-//! - the pending timers at the end (`timer_count`; N expected: every incident's next level).
+//! - the pending timers at the end (`timer_count`; N expected: every incident's next level);
+//! - each node's log (`MAYDAY_LOG=warn`): its warnings and errors, the most frequent first.
+//!
+//! A missed incident is told apart as "not worked off within the timeout" (its first timer is
+//! still pending) or "dropped" (its timer is gone without a page). `--stall-deliveries` is for
+//! diagnosis: the receiver holds every request open, so each send waits for the node's HTTP
+//! timeout and the outbox hardly touches the database; the timer worker then runs alone.
 //!
 //! ```sh
 //! cargo build --release -p mayday -p mayday-bench
@@ -125,6 +132,10 @@ struct Args {
     /// Keep the database (and the work directory) afterwards; prints where they are.
     #[arg(long)]
     keep: bool,
+    /// Diagnosis: the receiver never answers (each send times out after the node's HTTP
+    /// timeout), so the outbox hardly touches the database and the timer worker runs alone.
+    #[arg(long)]
+    stall_deliveries: bool,
 }
 
 /// `10`, `10s`, `2m`, `1h` (whole units; `0s` allowed).
@@ -176,6 +187,17 @@ struct Received {
 
 type Shared = Arc<Mutex<Received>>;
 
+/// Records the request, then holds it open for an hour (`--stall-deliveries`).
+async fn stalled_hook(
+    State(rec): State<Shared>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> StatusCode {
+    hook(State(rec), headers, body).await;
+    tokio::time::sleep(Duration::from_secs(3600)).await;
+    StatusCode::OK
+}
+
 async fn hook(
     State(rec): State<Shared>,
     headers: HeaderMap,
@@ -212,10 +234,15 @@ struct Receiver {
 }
 
 impl Receiver {
-    async fn start() -> anyhow::Result<Self> {
+    async fn start(stall: bool) -> anyhow::Result<Self> {
         let rec = Shared::default();
+        let handler = if stall {
+            axum::routing::post(stalled_hook)
+        } else {
+            axum::routing::post(hook)
+        };
         let app = axum::Router::new()
-            .route("/hook", axum::routing::post(hook))
+            .route("/hook", handler)
             .with_state(rec.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
@@ -576,7 +603,6 @@ async fn import(
                 .context("importing incidents")?;
         }
     }
-    store.analyze().await.context("refreshing statistics")?;
     Ok(ids)
 }
 
@@ -596,6 +622,8 @@ async fn arm(store: &dyn Store, due: &[(Uuid, Millis)]) -> anyhow::Result<()> {
             .collect();
         store.arm_timers(timers).await.context("arming timers")?;
     }
+    // The planner's statistics, as a live installation holding this many timers would have.
+    store.analyze().await.context("refreshing statistics")?;
     Ok(())
 }
 
@@ -655,6 +683,8 @@ struct Report {
     statuses: HashMap<String, usize>,
     pages: usize,
     missed: usize,
+    /// Of the missed: incidents whose first timer was still pending at the end.
+    unworked: usize,
     doubled: usize,
     foreign: usize,
     lag: Option<Spread>,
@@ -672,6 +702,8 @@ struct Report {
     timers_after: i64,
     /// Per node: (pid, VmHWM KiB, VmRSS KiB at the end).
     memory: Vec<(u32, u64, u64)>,
+    /// Per node: its index and what its log (stderr, `MAYDAY_LOG=warn`) held.
+    logs: Vec<(usize, LogSummary)>,
     worked_off_after_last_due: Option<f64>,
 }
 
@@ -750,6 +782,28 @@ impl Report {
                 self.distinct as f64 / ((l - self.first_due as f64) / 1000.0).max(0.001)
             )),
         );
+        if self.missed > 0 {
+            println!(
+                "missed: {} incidents without a page: {} with their first timer still pending at \
+                 the end (not worked off within the timeout), {} with it gone",
+                self.missed,
+                self.unworked,
+                self.missed - self.unworked
+            );
+        }
+        for (index, log) in &self.logs {
+            if log.lines == 0 {
+                println!("node {index} log: empty");
+                continue;
+            }
+            println!(
+                "node {index} log: {} lines ({} warnings, {} errors); most frequent:",
+                log.lines, log.warnings, log.errors
+            );
+            for (n, text) in &log.frequent {
+                println!("  {n} × {text}");
+            }
+        }
         for (pid, hwm, rss) in &self.memory {
             println!(
                 "node pid {pid}: peak RSS (VmHWM) {:.1} MiB, RSS at the end {:.1} MiB",
@@ -796,6 +850,56 @@ impl Report {
     }
 }
 
+/// What a node's log held: line counts and its most frequent messages.
+#[derive(Default)]
+struct LogSummary {
+    lines: usize,
+    warnings: usize,
+    errors: usize,
+    frequent: Vec<(usize, String)>,
+}
+
+/// Reads a node's log: lines without ANSI colours and timestamps, grouped by their first 140
+/// characters (a message and its first fields).
+fn log_summary(path: &Path) -> LogSummary {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let mut summary = LogSummary::default();
+    let mut groups: HashMap<String, usize> = HashMap::new();
+    for line in text.lines() {
+        let mut plain = String::with_capacity(line.len());
+        let mut chars = line.chars();
+        while let Some(c) = chars.next() {
+            if c == '\u{1b}' {
+                // An escape sequence: up to its final letter.
+                for e in chars.by_ref() {
+                    if e.is_ascii_alphabetic() {
+                        break;
+                    }
+                }
+            } else {
+                plain.push(c);
+            }
+        }
+        let rest = plain
+            .split_once(' ')
+            .map_or(plain.as_str(), |(_, r)| r)
+            .trim();
+        summary.lines += 1;
+        if rest.starts_with("WARN") {
+            summary.warnings += 1;
+        } else if rest.starts_with("ERROR") {
+            summary.errors += 1;
+        }
+        let key: String = rest.chars().take(140).collect();
+        *groups.entry(key).or_default() += 1;
+    }
+    let mut frequent: Vec<(usize, String)> = groups.into_iter().map(|(k, n)| (n, k)).collect();
+    frequent.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+    frequent.truncate(4);
+    summary.frequent = frequent;
+    summary
+}
+
 fn sorted_counts(m: &HashMap<String, usize>) -> String {
     let mut v: Vec<_> = m.iter().collect();
     v.sort();
@@ -836,6 +940,49 @@ fn shell_quote(arg: &str) -> String {
     }
 }
 
+/// Waits until every incident's page arrived, nothing arrived for [`DELIVERY_IDLE`], or
+/// `--delivery-timeout` passed, printing progress.
+async fn wait_for_deliveries(
+    args: &Args,
+    running: &mut [Node],
+    receiver: &Receiver,
+    t0: Millis,
+) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let mut last_print = Instant::now();
+    loop {
+        for n in running.iter_mut() {
+            n.check_alive()?;
+        }
+        let (hits, distinct, idle) = receiver.counts();
+        if distinct >= args.incidents {
+            return Ok(());
+        }
+        if idle.unwrap_or(started.elapsed()) >= DELIVERY_IDLE {
+            println!(
+                "  no delivery for {DELIVERY_IDLE:?}: {distinct} of {} delivered; stop waiting",
+                args.incidents
+            );
+            return Ok(());
+        }
+        if started.elapsed() >= args.delivery_timeout {
+            println!(
+                "  delivery timeout ({:?}): {distinct} of {} delivered",
+                args.delivery_timeout, args.incidents
+            );
+            return Ok(());
+        }
+        if last_print.elapsed() >= PROGRESS_EVERY {
+            last_print = Instant::now();
+            println!(
+                "  t0{:+.1} s: {hits} deliveries ({distinct} distinct)",
+                (now_ms() - t0) as f64 / 1000.0
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
 async fn run(args: &Args, work: &Path, db: Option<&PgDatabase>) -> anyhow::Result<Report> {
     let nodes = args.nodes.unwrap_or(if db.is_some() { 3 } else { 1 });
     let (engine, config, db_args) = match db {
@@ -860,7 +1007,7 @@ async fn run(args: &Args, work: &Path, db: Option<&PgDatabase>) -> anyhow::Resul
     );
     let store = setup::open_store(&config).await?;
     setup::prepare(store.as_ref(), &SystemClock, Some(ADMIN_TOKEN)).await?;
-    let receiver = Receiver::start().await?;
+    let receiver = Receiver::start(args.stall_deliveries).await?;
     let (pager, service) = seed_directory(store.as_ref(), &receiver.url).await?;
 
     let start = Instant::now();
@@ -955,38 +1102,8 @@ async fn run(args: &Args, work: &Path, db: Option<&PgDatabase>) -> anyhow::Resul
     };
 
     // Deliveries: until every incident's page arrived, nothing arrives any more, or time is up.
-    let started = Instant::now();
-    let mut last_print = Instant::now();
-    loop {
-        for n in &mut running {
-            n.check_alive()?;
-        }
-        let (hits, distinct, idle) = receiver.counts();
-        if distinct >= args.incidents {
-            break;
-        }
-        if idle.unwrap_or(started.elapsed()) >= DELIVERY_IDLE {
-            println!(
-                "  no delivery for {DELIVERY_IDLE:?}: {distinct} of {} delivered; stop waiting",
-                args.incidents
-            );
-            break;
-        }
-        if started.elapsed() >= args.delivery_timeout {
-            println!(
-                "  delivery timeout ({:?}): {distinct} of {} delivered",
-                args.delivery_timeout, args.incidents
-            );
-            break;
-        }
-        if last_print.elapsed() >= PROGRESS_EVERY {
-            last_print = Instant::now();
-            println!(
-                "  t0{:+.1} s: {hits} deliveries ({distinct} distinct)",
-                (now_ms() - t0) as f64 / 1000.0
-            );
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
+    if !args.stall_deliveries {
+        wait_for_deliveries(args, &mut running, &receiver, t0).await?;
     }
 
     let mut memory = Vec::new();
@@ -994,7 +1111,13 @@ async fn run(args: &Args, work: &Path, db: Option<&PgDatabase>) -> anyhow::Resul
         let (rss, hwm) = memory_kib(n.pid()).unwrap_or((0, 0));
         memory.push((n.pid(), hwm, rss));
     }
+    let log_paths: Vec<(usize, PathBuf)> =
+        running.iter().map(|n| (n.index, n.log.clone())).collect();
     drop(running);
+    let logs = log_paths
+        .iter()
+        .map(|(i, p)| (*i, log_summary(p)))
+        .collect();
 
     // Every message of the outbox.
     let limit = (args.incidents * 3 + 1_000) as i64;
@@ -1036,6 +1159,20 @@ async fn run(args: &Args, work: &Path, db: Option<&PgDatabase>) -> anyhow::Resul
     }
     let pages: usize = pages_of.values().map(Vec::len).sum();
     let missed = due.len() - pages_of.len();
+    // An incident without a page whose first timer is still there was not worked off in time;
+    // one whose timer is gone was dropped.
+    let mut unworked = 0;
+    for (id, at) in &due {
+        if !pages_of.contains_key(id)
+            && store
+                .incident_timers(*id)
+                .await?
+                .iter()
+                .any(|t| t.due_at == *at)
+        {
+            unworked += 1;
+        }
+    }
     let doubled = pages_of.values().filter(|p| p.len() > 1).count();
     let mut lags = Vec::with_capacity(pages_of.len());
     let mut created: Vec<f64> = Vec::with_capacity(pages);
@@ -1085,6 +1222,7 @@ async fn run(args: &Args, work: &Path, db: Option<&PgDatabase>) -> anyhow::Resul
         statuses,
         pages,
         missed,
+        unworked,
         doubled,
         foreign,
         lag: spread(lags),
@@ -1101,6 +1239,7 @@ async fn run(args: &Args, work: &Path, db: Option<&PgDatabase>) -> anyhow::Resul
         last_delivery: rec.hits.iter().map(|h| h.at_ms).reduce(f64::max),
         timers_after,
         memory,
+        logs,
         worked_off_after_last_due,
     };
     Ok(report)
