@@ -108,7 +108,7 @@ fn token_from_row(row: &<Db as sqlx::Database>::Row) -> StoreResult<ApiToken> {
     })
 }
 
-fn incident_doc(i: &Incident) -> StoreResult<String> {
+pub(crate) fn incident_doc(i: &Incident) -> StoreResult<String> {
     serde_json::to_string(i).map_err(|e| StoreError::Backend(e.to_string()))
 }
 
@@ -170,18 +170,23 @@ fn search_texts(inc: &Incident, comments: &[(Visibility, String)]) -> (String, S
 }
 
 /// Rebuilds the incident's search text when its title, description or comments changed.
+/// Whether a write with these events changes the incident's search text (a comment, a new
+/// title or description).
+pub(crate) fn changes_search_text(events: &[Event]) -> bool {
+    events.iter().any(|e| {
+        e.kind == EventKind::Comment
+            || e.changes
+                .iter()
+                .any(|c| c.field == "title" || c.field == "description")
+    })
+}
+
 async fn reindex(
     tx: &mut sqlx::Transaction<'_, Db>,
     inc: &Incident,
     events: &[Event],
 ) -> StoreResult<()> {
-    let touched = events.iter().any(|e| {
-        e.kind == EventKind::Comment
-            || e.changes
-                .iter()
-                .any(|c| c.field == "title" || c.field == "description")
-    });
-    if !touched {
+    if !changes_search_text(events) {
         return Ok(());
     }
     let rows = sqlx::query(
@@ -519,6 +524,26 @@ impl Store for SqlStore {
         }
         .map_err(backend)?;
         row.as_ref().map(incident_from_row).transpose()
+    }
+
+    async fn get_incidents(&self, ids: &[Uuid]) -> StoreResult<Vec<Incident>> {
+        let mut found = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(500) {
+            let marks: Vec<String> = (1..=chunk.len()).map(dialect::mark).collect();
+            let sql = format!(
+                "SELECT number, version, doc FROM incidents WHERE id IN ({})",
+                marks.join(", ")
+            );
+            let params = chunk.iter().map(|id| Param::Text(id.to_string())).collect();
+            let rows = bind_params(sqlx::query(AssertSqlSafe(sql)), params)
+                .fetch_all(&self.read)
+                .await
+                .map_err(backend)?;
+            for row in &rows {
+                found.push(incident_from_row(row)?);
+            }
+        }
+        Ok(found)
     }
 
     async fn list_incidents(&self, q: &IncidentQuery) -> StoreResult<IncidentPage> {

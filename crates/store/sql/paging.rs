@@ -18,7 +18,8 @@ use sqlx::{AssertSqlSafe, Row};
 use uuid::Uuid;
 
 use super::common::{
-    Param, SqlStore, backend, bind_params, insert_events, parse_uuid, write_incident,
+    Param, SqlStore, backend, bind_params, changes_search_text, incident_doc, insert_events,
+    parse_uuid, write_incident,
 };
 use super::{Db, dialect};
 
@@ -246,12 +247,16 @@ pub(crate) async fn claim_timers(
 ) -> StoreResult<Vec<Timer>> {
     let claim = Uuid::now_v7();
     let sql = format!(
-        "UPDATE timers SET claim = $1, claimed_until = $2 WHERE id IN (SELECT id FROM timers \
-         WHERE due_at <= $3 AND claimed_until <= $3 ORDER BY due_at LIMIT $4{}) \
+        "WITH picked AS MATERIALIZED (SELECT id FROM timers WHERE due_at <= $3 \
+         AND claimed_until <= $3 ORDER BY due_at LIMIT $4{}) \
+         UPDATE timers SET claim = $1, claimed_until = $2 WHERE id IN (SELECT id FROM picked) \
          RETURNING {TIMER_COLUMNS}",
         dialect::CLAIM_LOCK
     );
+    // Planned for each call: a plan cached while the table was small would stay in use as
+    // it grows (PostgreSQL keeps a generic plan per prepared statement).
     let rows = sqlx::query(AssertSqlSafe(sql))
+        .persistent(false)
         .bind(claim.to_string())
         .bind(now.saturating_add(lease_ms))
         .bind(now)
@@ -325,6 +330,118 @@ async fn complete_one(
     }
 }
 
+/// Whether a batch can be written in a few multi-row statements: no cancellations (their
+/// order against the batch's new timers would matter), at most one write per incident, and no
+/// write that changes search text.
+fn batchable(done: &[TimerDone]) -> bool {
+    let plain = |fx: &Effects| fx.cancel.is_empty() && fx.cancel_pages.is_empty();
+    let mut incidents = std::collections::HashSet::new();
+    done.iter().all(|d| {
+        plain(&d.effects)
+            && d.write.as_ref().is_none_or(|w| {
+                plain(&w.effects)
+                    && !changes_search_text(&w.events)
+                    && incidents.insert(w.incident.id)
+            })
+    })
+}
+
+/// Rows per statement of the batched incident update (13 parameters each).
+const UPDATES_PER_STATEMENT: usize = 100;
+
+/// Writes a whole batch of fired timers optimistically in one transaction and a few
+/// statements: the incident updates (version-checked), the timers' removal (claim-checked),
+/// then every event, new timer, message and link as multi-row inserts. `Ok(false)` when any
+/// incident changed or any claim was lost meanwhile: nothing was written, and the caller
+/// writes the batch item by item to find which.
+async fn complete_batch(s: &SqlStore, done: &[TimerDone]) -> StoreResult<bool> {
+    let mut tx = s.write.begin().await.map_err(backend)?;
+    let mut writes: Vec<&IncidentWrite> = done.iter().filter_map(|d| d.write.as_ref()).collect();
+    // Incident order, like every multi-incident write, so batches lock in the same order.
+    writes.sort_by_key(|w| w.incident.id);
+    for chunk in writes.chunks(UPDATES_PER_STATEMENT) {
+        let mut params = Vec::with_capacity(chunk.len() * 13);
+        let mut rows = Vec::with_capacity(chunk.len());
+        for (n, w) in chunk.iter().enumerate() {
+            let i = &w.incident;
+            params.extend([
+                Param::Text(i.id.to_string()),
+                Param::Int(i.version),
+                Param::Text(i.status.as_str().to_string()),
+                Param::Int(i.priority.level() as i64),
+                Param::Text(i.category.clone()),
+                Param::OptText(i.service_id.map(|u| u.to_string())),
+                Param::OptText(i.assignment_group_id.map(|u| u.to_string())),
+                Param::OptText(i.assignee_id.map(|u| u.to_string())),
+                Param::Text(i.reporter_id.to_string()),
+                Param::Bool(i.confidential),
+                Param::Int(i.updated_at),
+                Param::Text(incident_doc(i)?),
+                Param::Int(w.expected_version),
+            ]);
+            let marks: Vec<String> = (1..=13).map(|k| dialect::mark(n * 13 + k)).collect();
+            rows.push(format!("({})", marks.join(", ")));
+        }
+        let sql = format!(
+            "WITH v (id, version, status, priority, category, service_id, group_id, \
+             assignee_id, reporter_id, confidential, updated_at, doc, expected) AS (VALUES {}) \
+             UPDATE incidents SET version = v.version, status = v.status, \
+             priority = v.priority, category = v.category, service_id = v.service_id, \
+             group_id = v.group_id, assignee_id = v.assignee_id, reporter_id = v.reporter_id, \
+             confidential = v.confidential, updated_at = v.updated_at, doc = v.doc \
+             FROM v WHERE incidents.id = v.id AND incidents.version = v.expected",
+            rows.join(", ")
+        );
+        let updated = bind_params(sqlx::query(AssertSqlSafe(sql)), params)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?
+            .rows_affected();
+        if updated != chunk.len() as u64 {
+            return Ok(false);
+        }
+    }
+    let mut by_claim: std::collections::BTreeMap<Uuid, Vec<Uuid>> = Default::default();
+    for d in done {
+        by_claim.entry(d.claim).or_default().push(d.timer_id);
+    }
+    for (claim, ids) in by_claim {
+        for chunk in ids.chunks(500) {
+            let marks: Vec<String> = (2..=chunk.len() + 1).map(dialect::mark).collect();
+            let sql = format!(
+                "DELETE FROM timers WHERE claim = {} AND id IN ({})",
+                dialect::mark(1),
+                marks.join(", ")
+            );
+            let mut params = vec![Param::Text(claim.to_string())];
+            params.extend(chunk.iter().map(|id| Param::Text(id.to_string())));
+            let deleted = bind_params(sqlx::query(AssertSqlSafe(sql)), params)
+                .execute(&mut *tx)
+                .await
+                .map_err(backend)?
+                .rows_affected();
+            if deleted != chunk.len() as u64 {
+                return Ok(false);
+            }
+        }
+    }
+    let mut events: Vec<Event> = Vec::new();
+    let mut fx = Effects::default();
+    for d in done {
+        let parts = d.write.iter().map(|w| (&w.events, &w.effects));
+        for (evs, effects) in parts.chain([(&d.events, &d.effects)]) {
+            events.extend(evs.iter().cloned());
+            fx.arm.extend(effects.arm.iter().cloned());
+            fx.messages.extend(effects.messages.iter().cloned());
+            fx.links.extend(effects.links.iter().cloned());
+        }
+    }
+    insert_events(&mut tx, &events).await?;
+    apply_effects(&mut tx, &fx).await?;
+    tx.commit().await.map_err(backend)?;
+    Ok(true)
+}
+
 pub(crate) async fn complete_timers(
     s: &SqlStore,
     done: Vec<TimerDone>,
@@ -341,6 +458,9 @@ pub(crate) async fn complete_timers(
         Some(w) => (false, w.incident.id),
         None => (true, Uuid::nil()),
     });
+    if done.len() > 1 && batchable(&done) && complete_batch(s, &done).await.unwrap_or(false) {
+        return Ok(results);
+    }
     let mut tx = s.write.begin().await.map_err(backend)?;
     for i in order {
         results[i] = complete_one(&mut tx, &done[i]).await?;
@@ -388,12 +508,15 @@ pub(crate) async fn claim_messages(
 ) -> StoreResult<Vec<StoredMessage>> {
     let claim = Uuid::now_v7();
     let sql = format!(
-        "UPDATE outbox SET claim = $1, claimed_until = $2 WHERE id IN (SELECT id FROM outbox \
-         WHERE status = 'pending' AND next_attempt_at <= $3 AND claimed_until <= $3 \
-         ORDER BY next_attempt_at LIMIT $4{}) RETURNING {MESSAGE_COLUMNS}",
+        "WITH picked AS MATERIALIZED (SELECT id FROM outbox WHERE status = 'pending' \
+         AND next_attempt_at <= $3 AND claimed_until <= $3 ORDER BY next_attempt_at \
+         LIMIT $4{}) UPDATE outbox SET claim = $1, claimed_until = $2 \
+         WHERE id IN (SELECT id FROM picked) RETURNING {MESSAGE_COLUMNS}",
         dialect::CLAIM_LOCK
     );
+    // Planned for each call, as for timers.
     let rows = sqlx::query(AssertSqlSafe(sql))
+        .persistent(false)
         .bind(claim.to_string())
         .bind(now.saturating_add(lease_ms))
         .bind(now)

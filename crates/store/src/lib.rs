@@ -139,6 +139,8 @@ pub trait Store: Send + Sync + 'static {
     /// Writes a changed incident and its events if its version is still `expected_version`.
     async fn update_incident(&self, write: IncidentWrite) -> StoreResult<()>;
     async fn get_incident(&self, r: IncidentRef) -> StoreResult<Option<Incident>>;
+    /// The incidents with these ids that exist, in no particular order.
+    async fn get_incidents(&self, ids: &[Uuid]) -> StoreResult<Vec<Incident>>;
     async fn list_incidents(&self, q: &IncidentQuery) -> StoreResult<IncidentPage>;
     /// The incident's events in order; work notes only when asked for.
     async fn timeline(&self, incident_id: Uuid, with_work_notes: bool) -> StoreResult<Vec<Event>>;

@@ -16,7 +16,7 @@ use super::PagingSettings;
 use crate::AppState;
 
 /// Messages claimed per batch (and sent concurrently).
-const BATCH: i64 = 64;
+const BATCH: i64 = 128;
 const POLL: Duration = Duration::from_millis(200);
 
 /// Runs until the process ends.

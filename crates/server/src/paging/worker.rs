@@ -4,13 +4,14 @@
 //! own savepoint). A timer whose incident changed meanwhile is worked out again; one that was
 //! cancelled (acknowledged) is dropped. Nothing is sent from here: messages go to the outbox.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use mayday_core::incident::CommandContext;
 use mayday_core::oncall::Step;
 use mayday_core::timeline::{Actor, Event, EventKind, Visibility};
 use mayday_core::{Incident, Millis, Status};
-use mayday_store::{Effects, IncidentRef, IncidentWrite, StoreError, Timer, TimerDone};
+use mayday_store::{Effects, IncidentWrite, StoreError, Timer, TimerDone};
 use uuid::Uuid;
 
 use super::TimerAction;
@@ -62,10 +63,22 @@ pub async fn work_once(state: &AppState) -> Result<usize, StoreError> {
     let dir = Directory::load(state.store.as_ref()).await?;
     let mut pending: Vec<Timer> = timers;
     for _round in 0..4 {
+        let ids: Vec<Uuid> = pending.iter().filter_map(|t| t.incident_id).collect();
+        let mut incidents: HashMap<Uuid, Incident> = state
+            .store
+            .get_incidents(&ids)
+            .await?
+            .into_iter()
+            .map(|i| (i.id, i))
+            .collect();
         let mut done = Vec::with_capacity(pending.len());
         for t in &pending {
-            done.push(handle(state, &dir, t).await?);
+            // Two timers of one incident in a batch: the second works on the same version and
+            // conflicts, so it is worked out again on fresh data in the next round.
+            let incident = t.incident_id.and_then(|id| incidents.get(&id).cloned());
+            done.push(handle(state, &dir, t, incident).await?);
         }
+        incidents.clear();
         let mut fx = Effects::default();
         for d in &done {
             fx.messages.extend(d.effects.messages.iter().cloned());
@@ -105,10 +118,12 @@ fn nothing(t: &Timer) -> TimerDone {
 }
 
 /// What firing one timer does.
-async fn handle(state: &AppState, dir: &Directory, t: &Timer) -> Result<TimerDone, StoreError> {
-    let Some(incident_id) = t.incident_id else {
-        return Ok(nothing(t));
-    };
+async fn handle(
+    state: &AppState,
+    dir: &Directory,
+    t: &Timer,
+    incident: Option<Incident>,
+) -> Result<TimerDone, StoreError> {
     let action: TimerAction = match serde_json::from_value(t.payload.clone()) {
         Ok(a) => a,
         Err(e) => {
@@ -116,11 +131,7 @@ async fn handle(state: &AppState, dir: &Directory, t: &Timer) -> Result<TimerDon
             return Ok(nothing(t));
         }
     };
-    let Some(incident) = state
-        .store
-        .get_incident(IncidentRef::Id(incident_id))
-        .await?
-    else {
+    let Some(incident) = incident else {
         return Ok(nothing(t));
     };
     let now = state.clock.now_ms();

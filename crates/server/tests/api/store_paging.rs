@@ -48,6 +48,7 @@ macro_rules! on_both_stores {
 on_both_stores! {
     timers_claim_lease_and_complete => sqlite_timers_claim_lease_and_complete, postgres_timers_claim_lease_and_complete;
     completion_conflicts_alone => sqlite_completion_conflicts_alone, postgres_completion_conflicts_alone;
+    batch_completion_writes_everything => sqlite_batch_completion_writes_everything, postgres_batch_completion_writes_everything;
     cancel_deletes_claimed_timers => sqlite_cancel_deletes_claimed_timers, postgres_cancel_deletes_claimed_timers;
     cancel_pages_spares_due_and_tried => sqlite_cancel_pages_spares_due_and_tried, postgres_cancel_pages_spares_due_and_tried;
     concurrent_claimers_share_nothing => sqlite_concurrent_claimers_share_nothing, postgres_concurrent_claimers_share_nothing;
@@ -397,6 +398,113 @@ async fn completion_conflicts_alone(store: Arc<dyn Store>) {
     assert!(results[0].is_ok(), "{results:?}");
     assert_eq!(store.timer_count().await.unwrap(), 0);
     assert!(store.complete_timers(Vec::new()).await.unwrap().is_empty());
+}
+
+/// A batch of many fired timers (several incidents written, timers of two claims, new timers,
+/// messages, links and events) is written whole, and then the incidents read back together.
+async fn batch_completion_writes_everything(store: Arc<dyn Store>) {
+    let mut incidents = Vec::new();
+    for n in 0..150 {
+        incidents.push(create(&store, &format!("Batch {n}"), Effects::default()).await);
+    }
+    let timers: Vec<NewTimer> = incidents
+        .iter()
+        .map(|i| timer(Some(i.id), "escalation", T0))
+        .collect();
+    store.arm_timers(timers).await.unwrap();
+    let mut claimed = store.claim_timers(T0, LEASE, 100).await.unwrap();
+    claimed.extend(store.claim_timers(T0, LEASE, 100).await.unwrap());
+    assert_eq!(claimed.len(), 150);
+    let claims: HashSet<Uuid> = claimed.iter().map(|t| t.claim).collect();
+    assert_eq!(claims.len(), 2);
+    let ids: Vec<Uuid> = claimed.iter().filter_map(|t| t.incident_id).collect();
+    let read = store.get_incidents(&ids).await.unwrap();
+    assert_eq!(read.len(), 150);
+    let at = T0 + 10;
+    let user = Uuid::now_v7();
+    let items: Vec<TimerDone> = claimed
+        .iter()
+        .enumerate()
+        .map(|(n, t)| {
+            let inc = read
+                .iter()
+                .find(|i| Some(i.id) == t.incident_id)
+                .expect("read");
+            if n % 3 == 0 {
+                // Notified only: no incident write.
+                return TimerDone {
+                    events: vec![note(inc.id, EventKind::Notification, at, "told")],
+                    effects: Effects {
+                        messages: vec![message(inc.id, Some(user), false, at)],
+                        ..Default::default()
+                    },
+                    ..done(t)
+                };
+            }
+            let link = ActionLink {
+                token_hash: format!("hash-{}", inc.id),
+                incident_id: inc.id,
+                user_id: user,
+                action: "acknowledge".into(),
+                created_at: at,
+                expires_at: at + 60_000,
+                used_at: None,
+            };
+            let fx = Effects {
+                arm: vec![timer(Some(inc.id), "escalation", at + 60_000)],
+                messages: vec![message(inc.id, Some(user), true, at)],
+                links: vec![link],
+                ..Default::default()
+            };
+            TimerDone {
+                write: Some(escalate(inc, at, fx)),
+                ..done(t)
+            }
+        })
+        .collect();
+    let results = store.complete_timers(items).await.unwrap();
+    assert!(results.iter().all(Result::is_ok), "{results:?}");
+    // Every written incident moved one version and got its event; the others got theirs.
+    let after = store.get_incidents(&ids).await.unwrap();
+    let written = after
+        .iter()
+        .filter(|i| {
+            let before = read.iter().find(|b| b.id == i.id).expect("same ids");
+            i.version == before.version + 1 && i.escalation_level == 1
+        })
+        .count();
+    assert_eq!(written, 100);
+    for (n, t) in claimed.iter().enumerate() {
+        let id = t.incident_id.expect("an incident");
+        let b = bodies(&store, id).await;
+        let want = if n % 3 == 0 { "told" } else { "level paged" };
+        assert!(b.contains(&want.to_string()), "{n}: {b:?}");
+        let timers = store.incident_timers(id).await.unwrap();
+        assert_eq!(timers.len(), usize::from(n % 3 != 0), "{n}");
+        let messages = store
+            .list_messages(&MessageQuery {
+                incident_id: Some(id),
+                status: None,
+                limit: 10,
+            })
+            .await
+            .unwrap();
+        assert_eq!(messages.len(), 1);
+        if n % 3 != 0 {
+            let link = store
+                .get_action_link(&format!("hash-{id}"))
+                .await
+                .unwrap()
+                .expect("the link");
+            assert_eq!(link.incident_id, id);
+        }
+    }
+    assert_eq!(store.timer_count().await.unwrap(), 100);
+    // Completing the same claims again changes nothing: they are gone.
+    let again: Vec<TimerDone> = claimed.iter().take(2).map(done).collect();
+    let results = store.complete_timers(again).await.unwrap();
+    assert!(results.iter().all(is_conflict), "{results:?}");
+    assert_eq!(store.timer_count().await.unwrap(), 100);
 }
 
 async fn cancel_deletes_claimed_timers(store: Arc<dyn Store>) {
