@@ -17,6 +17,10 @@ mod oncall;
 mod paging;
 #[path = "cli/peers.rs"]
 mod peers;
+#[path = "cli/sla.rs"]
+mod sla;
+#[path = "cli/sla_clocks.rs"]
+mod sla_clocks;
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::PathBuf;

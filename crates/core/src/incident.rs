@@ -123,6 +123,9 @@ pub struct Incident {
     pub updated_at: Millis,
     /// The time of the latest event; later writes never take an earlier time.
     pub last_event_at: Millis,
+    /// Its SLA clocks (response, resolution), kept by every write that changes them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sla: Vec<crate::sla::SlaInstance>,
 }
 
 /// What a caller supplies to log an incident, with references already resolved to ids.
@@ -360,6 +363,7 @@ impl Incident {
             created_at: now,
             updated_at: now,
             last_event_at: now,
+            sla: Vec::new(),
         };
         let event = Event {
             seq: 0,

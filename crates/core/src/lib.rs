@@ -11,6 +11,7 @@ pub mod priority;
 pub mod prng;
 pub mod role;
 pub mod search_text;
+pub mod sla;
 pub mod state;
 pub mod taxonomy;
 pub mod timeline;

@@ -68,6 +68,8 @@ pub enum EventKind {
     Escalation,
     /// A message was delivered, failed or given up on (see `body`).
     Notification,
+    /// An SLA clock started, paused, resumed, changed target, warned, breached or stopped (see `body`).
+    Sla,
 }
 
 /// Who may read an event. Work notes are internal to responders.

@@ -18,12 +18,14 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 /// The events a message can tell of, in the order of an incident's life.
-pub const EVENTS: [&str; 5] = [
+pub const EVENTS: [&str; 7] = [
     "triggered",
     "escalated",
     "acknowledged",
     "resolved",
     "commented",
+    "sla_warning",
+    "sla_breached",
 ];
 
 /// The variables a template may use.
@@ -35,7 +37,8 @@ pub const EVENTS: [&str; 5] = [
 /// - `event`: one of [`EVENTS`].
 /// - `actor`: who caused the event (a person's display name or an integration's name).
 /// - `level`: the escalation level paged, 1-based.
-/// - `comment`: the comment's text, for `commented`.
+/// - `comment`: the comment's text, for `commented`; what the SLA clock says, for
+///   `sla_warning` and `sla_breached`.
 /// - `ack_url`, `resolve_url`: the recipient's one-click action links, when the message has them.
 /// - `recipient`: the display name of the person the message goes to.
 pub const VARIABLES: &[&str] = &[
@@ -94,6 +97,14 @@ pub fn default_template(event: &str) -> MessageTemplate {
         "commented" => (
             "[{{incident.priority}}] {{incident.number}} comment from {{actor}}: {{incident.title}}",
             "{{actor}} commented on {{incident.number}}:\n\n{{comment}}",
+        ),
+        "sla_warning" => (
+            "[{{incident.priority}}] {{incident.number}} SLA warning: {{incident.title}}",
+            "{{incident.number}} is running out of SLA time: {{comment}}",
+        ),
+        "sla_breached" => (
+            "[{{incident.priority}}] {{incident.number}} SLA breached: {{incident.title}}",
+            "{{incident.number}} has breached its SLA: {{comment}}",
         ),
         _ => (
             "[{{incident.priority}}] {{incident.number}} {{event}}: {{incident.title}}",

@@ -12,6 +12,7 @@ pub mod intake;
 pub mod paging;
 pub mod services;
 pub mod setup;
+pub mod sla;
 
 use std::sync::Arc;
 

@@ -28,6 +28,10 @@ mod limits;
 mod listing;
 #[path = "api/oncall.rs"]
 mod oncall;
+#[path = "api/sla.rs"]
+mod sla;
+#[path = "api/sla_config.rs"]
+mod sla_config;
 #[path = "api/paging.rs"]
 mod paging;
 #[path = "api/requests.rs"]

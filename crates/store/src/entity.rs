@@ -20,6 +20,10 @@ pub enum EntityKind {
     EscalationPolicy,
     /// A notification message template (named by the event it tells of).
     MessageTemplate,
+    /// An SLA policy: which incidents it covers, its targets, calendar and pauses.
+    SlaPolicy,
+    /// Working hours in a time zone, with holidays, that SLA clocks count in.
+    BusinessCalendar,
 }
 
 impl EntityKind {
@@ -34,6 +38,8 @@ impl EntityKind {
             EntityKind::Schedule => "schedule",
             EntityKind::EscalationPolicy => "escalation_policy",
             EntityKind::MessageTemplate => "message_template",
+            EntityKind::SlaPolicy => "sla_policy",
+            EntityKind::BusinessCalendar => "business_calendar",
         }
     }
 }
@@ -198,3 +204,5 @@ named!(Service, name);
 named!(Template, name);
 named!(Schedule, name);
 named!(Policy, name);
+named!(mayday_core::sla::SlaPolicy, name);
+named!(mayday_core::sla::BusinessCalendar, name);

@@ -10,6 +10,7 @@ mod incident;
 mod integration;
 mod oncall;
 mod output;
+mod sla;
 
 use clap::{Args, Subcommand};
 
@@ -69,6 +70,8 @@ pub enum ClientCommand {
     Oncall(oncall::OncallArgs),
     /// Escalation policies: who is paged, in what order, how long apart.
     Policy(oncall::PolicyArgs),
+    /// SLAs: policies, business calendars, an incident's clocks and why, compliance.
+    Sla(sla::SlaArgs),
     /// Print a shell completion script, e.g. `mayday completions bash > /etc/bash_completion.d/mayday`.
     Completions {
         /// bash, zsh, fish, elvish or powershell.
@@ -88,6 +91,7 @@ pub async fn run(cmd: ClientCommand, command: fn() -> clap::Command) -> anyhow::
         ClientCommand::Schedule(args) => oncall::schedule(args).await,
         ClientCommand::Oncall(args) => oncall::oncall(args).await,
         ClientCommand::Policy(args) => oncall::policy(args).await,
+        ClientCommand::Sla(args) => sla::run(args).await,
         ClientCommand::Completions { shell } => {
             let mut cmd = command();
             let name = cmd.get_name().to_string();

@@ -47,7 +47,7 @@ while True:
 "#;
 
 /// A running aiosmtpd; killed on drop.
-struct Smtp {
+pub(super) struct Smtp {
     child: Child,
     port: u16,
     out: PathBuf,
@@ -55,7 +55,7 @@ struct Smtp {
 }
 
 impl Smtp {
-    fn start(python: &str) -> Smtp {
+    pub(super) fn start(python: &str) -> Smtp {
         let dir = tempfile::tempdir().unwrap();
         let script = dir.path().join("smtp.py");
         std::fs::write(&script, SMTP_SERVER).unwrap();
@@ -91,7 +91,7 @@ impl Smtp {
         }
     }
 
-    fn url(&self) -> String {
+    pub(super) fn url(&self) -> String {
         format!("smtp://127.0.0.1:{}", self.port)
     }
 
@@ -122,7 +122,7 @@ impl Drop for Smtp {
 }
 
 /// The Python with aiosmtpd; `None` (skipped) outside CI when unset.
-fn python() -> Option<String> {
+pub(super) fn python() -> Option<String> {
     match std::env::var("MAYDAY_TEST_PYTHON") {
         Ok(p) if !p.trim().is_empty() => Some(p),
         _ => {
@@ -136,7 +136,12 @@ fn python() -> Option<String> {
     }
 }
 
-async fn api(server: &Server, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
+pub(super) async fn api(
+    server: &Server,
+    method: reqwest::Method,
+    path: &str,
+    body: Option<Value>,
+) -> Value {
     let (status, v) = call(
         method.clone(),
         format!("{}{path}", server.base),
@@ -152,7 +157,7 @@ async fn api(server: &Server, method: reqwest::Method, path: &str, body: Option<
 }
 
 /// Messages to `address` whose subject holds `number`.
-fn mail_for(smtp: &Smtp, address: &str, number: &str) -> Vec<Value> {
+pub(super) fn mail_for(smtp: &Smtp, address: &str, number: &str) -> Vec<Value> {
     smtp.mail()
         .into_iter()
         .filter(|m| {
@@ -162,7 +167,13 @@ fn mail_for(smtp: &Smtp, address: &str, number: &str) -> Vec<Value> {
         .collect()
 }
 
-async fn wait_mail(smtp: &Smtp, address: &str, number: &str, n: usize, seconds: u64) -> Vec<Value> {
+pub(super) async fn wait_mail(
+    smtp: &Smtp,
+    address: &str,
+    number: &str,
+    n: usize,
+    seconds: u64,
+) -> Vec<Value> {
     let started = Instant::now();
     loop {
         let got = mail_for(smtp, address, number);
@@ -233,7 +244,7 @@ async fn open(server: &Server, title: &str) -> String {
 }
 
 /// How many different messages (by Message-ID) these are.
-fn identities(mail: &[Value]) -> usize {
+pub(super) fn identities(mail: &[Value]) -> usize {
     let mut ids: Vec<&str> = mail
         .iter()
         .filter_map(|m| m["message_id"].as_str())

@@ -12,6 +12,8 @@ pub mod oncall;
 pub mod openapi;
 pub mod paging;
 pub mod rate_limit;
+pub mod sla;
+pub mod sla_config;
 pub mod view;
 
 use axum::body::Bytes;
@@ -37,6 +39,8 @@ pub fn router(state: AppState) -> Router {
         .merge(integrations::routes())
         .merge(oncall::routes())
         .merge(paging::routes())
+        .merge(sla_config::routes())
+        .merge(sla::routes())
         .layer(middleware::from_fn_with_state(
             state.clone(),
             idempotency::middleware,

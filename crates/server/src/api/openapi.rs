@@ -144,6 +144,8 @@ pub fn build() -> utoipa::openapi::OpenApi {
     doc.merge(super::integrations::IntegrationsApi::openapi());
     doc.merge(super::oncall::OncallApi::openapi());
     doc.merge(super::paging::PagingApi::openapi());
+    doc.merge(super::sla_config::SlaConfigApi::openapi());
+    doc.merge(super::sla::SlaApi::openapi());
     doc
 }
 

@@ -19,6 +19,7 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::error::{ApiError, ApiResult};
+use crate::services::sla::SlaSettings;
 use crate::{AppState, paging};
 
 /// The dedup key of a heartbeat integration's own alert.
@@ -62,7 +63,8 @@ pub async fn process_pending(state: &AppState) -> ApiResult<usize> {
             batch.apply(e).await?;
         }
         let received: Vec<Millis> = entries.iter().map(|e| e.received_at).collect();
-        let commit = batch.finish();
+        let sla = SlaSettings::load(state.store.as_ref()).await?;
+        let commit = batch.finish(&sla);
         let arms = !commit.effects.arm.is_empty()
             || commit
                 .incident_writes
@@ -217,7 +219,7 @@ impl<'a> Batch<'a> {
         }
     }
 
-    fn finish(mut self) -> IntakeCommit {
+    fn finish(mut self, sla: &SlaSettings) -> IntakeCommit {
         let now = self.state.clock.now_ms();
         for id in std::mem::take(&mut self.incident_order) {
             let Some(w) = self.incidents.remove(&id) else {
@@ -225,19 +227,30 @@ impl<'a> Batch<'a> {
             };
             match w.expected_version {
                 None => {
-                    let fx = paging::effects::of_write(None, &w.incident, &w.events, now);
+                    let (mut incident, mut events) = (w.incident, w.events);
+                    let mut fx = paging::effects::of_write(None, &incident, &events, now);
+                    crate::sla::on_write(sla, None, &mut incident, &mut events, &mut fx, now, None);
                     self.commit.effects.extend(fx);
-                    self.commit.new_incidents.push((w.incident, w.events));
+                    self.commit.new_incidents.push((incident, events));
                 }
                 Some(expected) if !w.events.is_empty() => {
-                    let mut incident = w.incident;
+                    let (mut incident, mut events) = (w.incident, w.events);
                     incident.version = expected + 1;
-                    let effects =
-                        paging::effects::of_write(w.before.as_ref(), &incident, &w.events, now);
+                    let mut effects =
+                        paging::effects::of_write(w.before.as_ref(), &incident, &events, now);
+                    crate::sla::on_write(
+                        sla,
+                        w.before.as_ref(),
+                        &mut incident,
+                        &mut events,
+                        &mut effects,
+                        now,
+                        None,
+                    );
                     self.commit.incident_writes.push(IncidentWrite {
                         incident,
                         expected_version: expected,
-                        events: w.events,
+                        events,
                         effects,
                     });
                 }

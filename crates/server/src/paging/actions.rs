@@ -12,6 +12,7 @@ use super::render::token_hash;
 use crate::AppState;
 use crate::error::{ApiError, ApiResult};
 use crate::services::directory;
+use crate::services::sla::SlaSettings;
 
 /// A link that can still be used, with what it acts on.
 pub struct Usable {
@@ -123,8 +124,18 @@ pub async fn act(
         ));
         let expected = inc.version;
         inc.version = expected + 1;
-        let events = vec![event];
-        let fx = effects::of_write(Some(&before), &inc, &events, ctx.now);
+        let mut events = vec![event];
+        let mut fx = effects::of_write(Some(&before), &inc, &events, ctx.now);
+        let sla = SlaSettings::load(state.store.as_ref()).await?;
+        crate::sla::on_write(
+            &sla,
+            Some(&before),
+            &mut inc,
+            &mut events,
+            &mut fx,
+            ctx.now,
+            None,
+        );
         let write = IncidentWrite {
             incident: inc.clone(),
             expected_version: expected,

@@ -52,6 +52,8 @@ use uuid::Uuid;
 pub const ESCALATION: &str = "escalation";
 /// The timer kind of notifications owed to the people paged (acknowledged, resolved, ...).
 pub const NOTIFY: &str = "notify";
+/// The timer kind of SLA warnings and breaches (re-armed together whenever the clocks change).
+pub const SLA: &str = "sla";
 
 /// What a timer asks the worker to do, as its stored payload.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -77,6 +79,8 @@ pub enum TimerAction {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         comment: Option<String>,
     },
+    /// An SLA clock reaches `percent` of its target (100: the breach).
+    Sla { clock_id: Uuid, percent: u8 },
 }
 
 impl TimerAction {
@@ -84,6 +88,7 @@ impl TimerAction {
         match self {
             TimerAction::Escalate { .. } => ESCALATION,
             TimerAction::Notify { .. } => NOTIFY,
+            TimerAction::Sla { .. } => SLA,
         }
     }
 

@@ -1,8 +1,10 @@
 //! The timer worker: claims due timers (several nodes never claim the same one), works out what
 //! each asks for — page the next escalation level, or tell the people paged of an event — and
-//! writes the outcome with the timer's removal in one transaction per batch (each timer in its
-//! own savepoint). A timer whose incident changed meanwhile is worked out again; one that was
-//! cancelled (acknowledged) is dropped. Nothing is sent from here: messages go to the outbox.
+//! writes the outcome with the timers' removal in one transaction per batch (item by item in
+//! savepoints only when something conflicts). A timer whose incident changed meanwhile is
+//! worked out again; one that was cancelled (acknowledged) is dropped. SLA warning and breach
+//! timers are handled by [`crate::sla::fire`]. Nothing is sent from here: messages go to the
+//! outbox.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -17,6 +19,7 @@ use uuid::Uuid;
 use super::TimerAction;
 use super::render::{Directory, Occasion, RenderContext};
 use crate::AppState;
+use crate::services::sla::SlaSettings;
 
 /// Timers claimed per batch.
 const BATCH: i64 = 500;
@@ -61,6 +64,7 @@ pub async fn work_once(state: &AppState) -> Result<usize, StoreError> {
     }
     let claimed = timers.len();
     let dir = Directory::load(state.store.as_ref()).await?;
+    let sla = SlaSettings::load(state.store.as_ref()).await?;
     let mut pending: Vec<Timer> = timers;
     for _round in 0..4 {
         let ids: Vec<Uuid> = pending.iter().filter_map(|t| t.incident_id).collect();
@@ -76,7 +80,7 @@ pub async fn work_once(state: &AppState) -> Result<usize, StoreError> {
             // Two timers of one incident in a batch: the second works on the same version and
             // conflicts, so it is worked out again on fresh data in the next round.
             let incident = t.incident_id.and_then(|id| incidents.get(&id).cloned());
-            done.push(handle(state, &dir, t, incident).await?);
+            done.push(handle(state, &dir, &sla, t, incident).await?);
         }
         incidents.clear();
         let mut fx = Effects::default();
@@ -121,6 +125,7 @@ fn nothing(t: &Timer) -> TimerDone {
 async fn handle(
     state: &AppState,
     dir: &Directory,
+    sla: &SlaSettings,
     t: &Timer,
     incident: Option<Incident>,
 ) -> Result<TimerDone, StoreError> {
@@ -174,6 +179,7 @@ async fn handle(
                 comment.as_deref(),
             )
         }
+        TimerAction::Sla { clock_id, .. } => crate::sla::fire(sla, &ctx, t, incident, clock_id),
     })
 }
 

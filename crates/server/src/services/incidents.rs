@@ -19,6 +19,7 @@ use super::directory::{self, Category};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::input::Input;
+use crate::services::sla::SlaSettings;
 use crate::{AppState, paging};
 
 /// Fields a create request may carry.
@@ -387,11 +388,22 @@ pub async fn create(state: &AppState, caller: &Caller, mut input: Input) -> ApiR
         matrix: &state.settings.priority_matrix,
         resolution_codes: &reference.resolution_codes,
     };
-    let (incident, event) = Incident::open(Uuid::now_v7(), new, &ctx)?;
-    let effects = paging::effects::of_write(None, &incident, std::slice::from_ref(&event), now);
+    let (mut incident, event) = Incident::open(Uuid::now_v7(), new, &ctx)?;
+    let mut events = vec![event];
+    let mut effects = paging::effects::of_write(None, &incident, &events, now);
+    let sla = SlaSettings::load(state.store.as_ref()).await?;
+    crate::sla::on_write(
+        &sla,
+        None,
+        &mut incident,
+        &mut events,
+        &mut effects,
+        now,
+        None,
+    );
     let created = state
         .store
-        .create_incident(incident, vec![event], effects.clone(), None)
+        .create_incident(incident, events, effects.clone(), None)
         .await?;
     state.paging.poke(&effects);
     Ok(created)
@@ -410,6 +422,7 @@ where
     F: FnMut(&mut Incident, &CommandContext<'_>) -> ApiResult<Vec<Event>>,
 {
     let codes = directory::resolution_codes(state.store.as_ref()).await?;
+    let sla = SlaSettings::load(state.store.as_ref()).await?;
     for _attempt in 0..8 {
         let mut inc = load(state, caller, key).await?;
         if let Some(v) = if_match
@@ -426,12 +439,21 @@ where
         let expected = inc.version;
         let was_open = inc.status.is_open();
         let before = inc.clone();
-        let events = change(&mut inc, &ctx)?;
+        let mut events = change(&mut inc, &ctx)?;
         if events.is_empty() {
             return Ok((inc, events));
         }
         inc.version = expected + 1;
-        let effects = paging::effects::of_write(Some(&before), &inc, &events, ctx.now);
+        let mut effects = paging::effects::of_write(Some(&before), &inc, &events, ctx.now);
+        crate::sla::on_write(
+            &sla,
+            Some(&before),
+            &mut inc,
+            &mut events,
+            &mut effects,
+            ctx.now,
+            None,
+        );
         let write = IncidentWrite {
             incident: inc.clone(),
             expected_version: expected,
@@ -738,6 +760,7 @@ pub async fn follow_up(
     if let Some(d) = description {
         new.description = Some(d);
     }
+    let sla = SlaSettings::load(state.store.as_ref()).await?;
     let codes = directory::resolution_codes(state.store.as_ref()).await?;
     for _attempt in 0..8 {
         let mut old = load(state, caller, key).await?;
@@ -748,7 +771,7 @@ pub async fn follow_up(
             resolution_codes: &codes,
         };
         let id = Uuid::now_v7();
-        let (incident, mut created) = Incident::open(id, new.clone(), &ctx)?;
+        let (mut incident, mut created) = Incident::open(id, new.clone(), &ctx)?;
         created.body = Some(format!(
             "follow-up of {}{}",
             IncidentNumber(old.number),
@@ -771,11 +794,20 @@ pub async fn follow_up(
             events: vec![link],
             effects: Effects::default(),
         };
-        let effects =
-            paging::effects::of_write(None, &incident, std::slice::from_ref(&created), ctx.now);
+        let mut events = vec![created];
+        let mut effects = paging::effects::of_write(None, &incident, &events, ctx.now);
+        crate::sla::on_write(
+            &sla,
+            None,
+            &mut incident,
+            &mut events,
+            &mut effects,
+            ctx.now,
+            None,
+        );
         match state
             .store
-            .create_incident(incident, vec![created], effects.clone(), Some(also))
+            .create_incident(incident, events, effects.clone(), Some(also))
             .await
         {
             Ok(inc) => {

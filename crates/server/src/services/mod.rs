@@ -5,3 +5,4 @@ pub mod directory;
 pub mod incidents;
 pub mod integrations;
 pub mod oncall;
+pub mod sla;

@@ -279,6 +279,16 @@ impl TestApp {
 
     /// Starts the app with these settings.
     pub async fn spawn_with(engine: Engine, settings: Settings) -> Option<TestApp> {
+        Self::spawn_with_clock(engine, settings, Arc::new(SystemClock)).await
+    }
+
+    /// Starts the app with these settings, reading time from `clock` (a `FixedClock` lets a
+    /// scenario open an incident on a Friday evening and look at it on Monday).
+    pub async fn spawn_with_clock(
+        engine: Engine,
+        settings: Settings,
+        clock: Arc<dyn Clock>,
+    ) -> Option<TestApp> {
         let (db, pg, dir) = match engine {
             Engine::Sqlite => {
                 let dir = tempfile::tempdir().expect("a temporary directory");
@@ -304,7 +314,6 @@ impl TestApp {
             }
         };
         let store = setup::open_store(&db).await.expect("open the store");
-        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         // First start: the taxonomy, and the `admin` user holding the bootstrap token.
         let admin_token = format!("mdy_{}", uuid::Uuid::now_v7().simple());
         let generated = setup::prepare(store.as_ref(), clock.as_ref(), Some(&admin_token))

@@ -1,0 +1,1 @@
+//! `mayday sla ...` end to end: policies, calendars, an incident's clocks.
