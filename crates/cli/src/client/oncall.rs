@@ -116,7 +116,7 @@ fn daily(text: &str) -> Result<Value> {
 }
 
 /// A JSON body from a file, or standard input for `-`.
-fn read_body(path: &PathBuf) -> Result<Value> {
+pub(super) fn read_body(path: &PathBuf) -> Result<Value> {
     let text = if path.as_os_str() == "-" {
         let mut s = String::new();
         std::io::Read::read_to_string(&mut std::io::stdin(), &mut s)

@@ -366,6 +366,24 @@ async fn priority_change_retargets_and_compliance(app: &TestApp, clock: &FixedCl
     app.get(&app.rita.token, "/api/v1/sla/compliance")
         .await
         .expect(403);
+    let doc = app
+        .request(reqwest::Method::GET, "/api/v1/openapi.json")
+        .send()
+        .await
+        .unwrap()
+        .json::<Value>()
+        .await
+        .unwrap();
+    for path in [
+        "/api/v1/incidents/{id}/sla",
+        "/api/v1/incidents/{id}/sla/why",
+        "/api/v1/sla/compliance",
+    ] {
+        assert!(
+            doc["paths"][path]["get"].is_object(),
+            "{path} not in the OpenAPI document"
+        );
+    }
 }
 
 fn clock_now(clock: &FixedClock) -> i64 {

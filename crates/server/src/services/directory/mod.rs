@@ -184,6 +184,8 @@ pub const MAX_DESCRIPTION: usize = 10_000;
 fn label(kind: EntityKind) -> &'static str {
     match kind {
         EntityKind::ResolutionCode => "resolution code",
+        EntityKind::SlaPolicy => "SLA policy",
+        EntityKind::BusinessCalendar => "business calendar",
         k => k.as_str(),
     }
 }

@@ -111,14 +111,19 @@ pub(crate) async fn reference_field(
 
 /// Reads one nested JSON object of a body: its problems go to the body's [`Input`] under the
 /// object's path (`layers[0].turn.count`).
-struct Obj<'a> {
+pub(crate) struct Obj<'a> {
     map: &'a Map<String, Value>,
-    path: String,
+    pub(crate) path: String,
 }
 
 impl<'a> Obj<'a> {
     /// `value` as an object with only `allowed` keys; `None` (reported) when not an object.
-    fn new(input: &mut Input, value: &'a Value, path: String, allowed: &[&str]) -> Option<Self> {
+    pub(crate) fn new(
+        input: &mut Input,
+        value: &'a Value,
+        path: String,
+        allowed: &[&str],
+    ) -> Option<Self> {
         let Some(map) = value.as_object() else {
             input.error(&path, "must be an object");
             return None;
@@ -134,16 +139,16 @@ impl<'a> Obj<'a> {
         Some(Self { map, path })
     }
 
-    fn at(&self, key: &str) -> String {
+    pub(crate) fn at(&self, key: &str) -> String {
         format!("{}.{key}", self.path)
     }
 
-    fn has(&self, key: &str) -> bool {
+    pub(crate) fn has(&self, key: &str) -> bool {
         self.map.get(key).is_some_and(|v| !v.is_null())
     }
 
     /// A present, non-null value; reports a missing one when `required`.
-    fn value(&self, input: &mut Input, key: &str, required: bool) -> Option<&'a Value> {
+    pub(crate) fn value(&self, input: &mut Input, key: &str, required: bool) -> Option<&'a Value> {
         match self.map.get(key) {
             Some(v) if !v.is_null() => Some(v),
             _ => {
@@ -155,7 +160,7 @@ impl<'a> Obj<'a> {
         }
     }
 
-    fn string(&self, input: &mut Input, key: &str, required: bool) -> Option<String> {
+    pub(crate) fn string(&self, input: &mut Input, key: &str, required: bool) -> Option<String> {
         let v = self.value(input, key, required)?;
         match v.as_str() {
             Some(s) => Some(s.to_string()),

@@ -314,7 +314,7 @@ fn check_rota(input: &mut Input, rota: &Rota) {
 
 /// Adds errors on fields nothing was reported on yet: neither the field, nor a part of it, nor
 /// what it is part of.
-pub(super) fn add_new_errors(input: &mut Input, found: mayday_core::ValidationErrors) {
+pub(crate) fn add_new_errors(input: &mut Input, found: mayday_core::ValidationErrors) {
     let within = |inner: &str, outer: &str| {
         inner == outer
             || inner.starts_with(&format!("{outer}."))

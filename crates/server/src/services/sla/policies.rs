@@ -674,6 +674,33 @@ mod tests {
         }
     }
 
+    #[test]
+    fn default_actions_follow_the_warnings() {
+        assert_eq!(
+            default_actions_for(&default_warnings()),
+            SlaPolicy::default_actions()
+        );
+        let percents = |w: &[u8]| -> Vec<(u8, &'static str)> {
+            default_actions_for(w)
+                .iter()
+                .map(|a| (a.at_percent, action_kind_name(&a.action)))
+                .collect()
+        };
+        assert_eq!(
+            percents(&[75, 90]),
+            [
+                (75, "notify_assignee"),
+                (90, "notify_assignee"),
+                (100, "notify_assignee"),
+                (100, "notify_group"),
+            ]
+        );
+        assert_eq!(
+            percents(&[]),
+            [(100, "notify_assignee"), (100, "notify_group")]
+        );
+    }
+
     fn input(v: Value) -> Input {
         Input::new(v, SLA_POLICY_FIELDS).unwrap()
     }
