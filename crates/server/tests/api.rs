@@ -28,13 +28,13 @@ mod limits;
 mod listing;
 #[path = "api/oncall.rs"]
 mod oncall;
-#[path = "api/sla.rs"]
-mod sla;
-#[path = "api/sla_config.rs"]
-mod sla_config;
 #[path = "api/paging.rs"]
 mod paging;
 #[path = "api/requests.rs"]
 mod requests;
+#[path = "api/sla.rs"]
+mod sla;
+#[path = "api/sla_config.rs"]
+mod sla_config;
 #[path = "api/store_paging.rs"]
 mod store_paging;
