@@ -1,6 +1,9 @@
-//! Demo data for `mayday serve --demo`: a small organization (teams, people, services) and a few
-//! hundred incidents over the last 90 days, each with a history built by the domain commands at
-//! increasing simulated times, so timelines and metrics look like a real service desk's.
+//! Demo data for `mayday serve --demo`: a small organization (teams, people, services, an office
+//! calendar and SLA policies) and a few hundred incidents over the last 90 days, each with a
+//! history built by the domain commands at increasing simulated times, so timelines and metrics
+//! look like a real service desk's. Their SLA clocks are kept through that history as the server
+//! keeps them (every write reconciles them; warnings and breaches fire when they are reached),
+//! and the open incidents' next warning or breach is left armed as a timer.
 //!
 //! Deterministic: one hand-written PRNG (splitmix64) seeded with a constant, and every instant
 //! derived from the `now` handed in. Only an empty database (no incidents) is filled.
@@ -15,18 +18,24 @@ use anyhow::{Context, bail};
 use mayday_core::incident::{
     CommandContext, IncidentPatch, NewIncident, Source, TransitionRequest,
 };
+use mayday_core::sla::{
+    self, BusinessCalendar, Holiday, SlaConditions, SlaConfig, SlaInstance, SlaPolicy, SlaState,
+    WorkingHours,
+};
 use mayday_core::state::{CancelReason, HoldReason, Status};
 use mayday_core::timeline::{Actor, ActorKind, Event, EventKind, Visibility};
 use mayday_core::{
     Impact, Incident, IncidentNumber, Millis, Priority, PriorityMatrix, Role, Urgency,
 };
 use mayday_store::{
-    Entity, EntityKind, IncidentQuery, Policy, Schedule, Service, Store, StoreError, Team, User,
-    decode_entity, encode_entity,
+    Entity, EntityKind, IncidentQuery, NewTimer, Policy, Schedule, Service, Store, StoreError,
+    Team, User, decode_entity, encode_entity,
 };
 use uuid::Uuid;
 
+use crate::paging::{SLA, TimerAction};
 use crate::services::directory;
+use crate::services::sla::SlaSettings;
 use catalog::{Channel, SCENARIOS, Scenario, ServiceSpec};
 use mayday_core::prng::SplitMix64 as Rng;
 
@@ -66,6 +75,17 @@ pub struct DemoSummary {
     pub reassigned: usize,
     pub overridden: usize,
     pub follow_ups: usize,
+    /// SLA policies and business calendars created.
+    pub sla_policies: usize,
+    pub calendars: usize,
+    /// SLA clocks stopped in time, breached (stopped or still running), still running or
+    /// paused within their target, and canceled with their incident.
+    pub sla_met: usize,
+    pub sla_breached: usize,
+    pub sla_running: usize,
+    pub sla_canceled: usize,
+    /// Warning and breach timers left armed for the open incidents' clocks.
+    pub sla_timers: usize,
     /// A closed major incident with a long timeline: a good first one to look at.
     pub showcase: Option<i64>,
 }
@@ -75,8 +95,16 @@ impl fmt::Display for DemoSummary {
         write!(
             f,
             "{} teams, {} users, {} services and {} incidents ({} timeline events, {} comments) \
-             over the last 90 days",
-            self.teams, self.users, self.services, self.incidents, self.events, self.comments
+             over the last 90 days; SLA clocks: {} met, {} breached, {} running",
+            self.teams,
+            self.users,
+            self.services,
+            self.incidents,
+            self.events,
+            self.comments,
+            self.sla_met,
+            self.sla_breached,
+            self.sla_running
         )
     }
 }
@@ -110,8 +138,9 @@ pub async fn seed(
     let mut rng = Rng::new(SEED);
     let mut summary = DemoSummary::default();
     let org = Org::create(store, now, &mut rng, &mut summary).await?;
+    let sla = seed_sla(store, now, &mut summary).await?;
     let plans = plan(&org, now, matrix, &mut rng);
-    run(store, &org, plans, now, matrix, &mut summary).await?;
+    run(store, &org, &sla, plans, now, matrix, &mut summary).await?;
     Ok(summary)
 }
 
@@ -443,6 +472,147 @@ async fn insert_or_reuse<T: serde::Serialize>(
         }
         Err(e) => Err(e.into()),
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// SLAs: an office calendar and a policy per priority.
+// ---------------------------------------------------------------------------------------------
+
+/// Easter Sunday of a Gregorian year (the anonymous Gregorian algorithm).
+fn easter(year: i16) -> anyhow::Result<jiff::civil::Date> {
+    let y = i32::from(year);
+    let (a, b, c) = (y % 19, y / 100, y % 100);
+    let (d, e) = (b / 4, b % 4);
+    let g = (b - (b + 8) / 25 + 1) / 3;
+    let h = (19 * a + b - d - g + 15) % 30;
+    let (i, k) = (c / 4, c % 4);
+    let l = (32 + 2 * e + 2 * i - h - k) % 7;
+    let m = (a + 11 * h + 22 * l) / 451;
+    let n = h + l - 7 * m + 114;
+    Ok(jiff::civil::Date::new(
+        year,
+        (n / 31) as i8,
+        (n % 31 + 1) as i8,
+    )?)
+}
+
+/// The office calendar: weekdays in office hours, closed on the national holidays from before
+/// the demo's first incident until well after `now` (open clocks are due up to weeks ahead).
+fn office_calendar(now: Millis) -> anyhow::Result<BusinessCalendar> {
+    use catalog::HolidayDate;
+    use jiff::civil;
+    use mayday_core::oncall::Day;
+    let zone = jiff::tz::TimeZone::get(catalog::OFFICE_ZONE)?;
+    let date = |ms: Millis| -> anyhow::Result<civil::Date> {
+        Ok(jiff::Timestamp::from_millisecond(ms)?
+            .to_zoned_datetime(zone.clone())
+            .date())
+    };
+    let (first, last) = (date(now - SPAN - 14 * DAY)?, date(now + 120 * DAY)?);
+    let mut holidays = Vec::new();
+    for year in first.year()..=last.year() {
+        for (name, when) in catalog::HOLIDAYS {
+            let day = match *when {
+                HolidayDate::Fixed(month, day) => civil::Date::new(year, month, day)?,
+                HolidayDate::Easter(offset) => {
+                    easter(year)?.checked_add(jiff::Span::new().days(i64::from(offset)))?
+                }
+            };
+            if (first..=last).contains(&day) {
+                holidays.push(Holiday {
+                    name: name.to_string(),
+                    start: day,
+                    end: day,
+                });
+            }
+        }
+    }
+    holidays.sort_by_key(|h| h.start);
+    let (open, close) = catalog::OFFICE_HOURS;
+    let hours = [
+        Day::Monday,
+        Day::Tuesday,
+        Day::Wednesday,
+        Day::Thursday,
+        Day::Friday,
+    ]
+    .map(|day| WorkingHours {
+        day,
+        start: civil::time(open, 0, 0, 0),
+        end: civil::time(close, 0, 0, 0),
+    })
+    .to_vec();
+    Ok(BusinessCalendar {
+        id: Uuid::nil(),
+        name: catalog::OFFICE_CALENDAR.to_string(),
+        time_zone: catalog::OFFICE_ZONE.to_string(),
+        always_open: false,
+        hours,
+        holidays,
+    })
+}
+
+/// Stores the office calendar and the SLA policies (reusing any already there under their
+/// names) and returns the SLA settings as the server will read them.
+async fn seed_sla(
+    store: &dyn Store,
+    now: Millis,
+    summary: &mut DemoSummary,
+) -> anyhow::Result<SlaSettings> {
+    // Its own stream: drawing from the main one would change every incident.
+    let mut rng = Rng::new(SEED ^ 0x51a);
+    let at = now - SPAN - 14 * DAY + 3 * HOUR;
+    let calendar = office_calendar(now)?;
+    calendar
+        .validate()
+        .map_err(|e| anyhow::anyhow!("the demo calendar is invalid: {e:?}"))?;
+    let (office, created) = insert_or_reuse(
+        store,
+        EntityKind::BusinessCalendar,
+        rng.uuid(at),
+        catalog::OFFICE_CALENDAR,
+        &calendar,
+        at,
+    )
+    .await?;
+    summary.calendars += created as usize;
+    for (i, spec) in catalog::SLA_POLICIES.iter().enumerate() {
+        let at = at + (i as i64 + 1) * MINUTE;
+        let policy = SlaPolicy {
+            id: Uuid::nil(),
+            name: spec.name.to_string(),
+            order: 0,
+            conditions: SlaConditions {
+                priorities: spec
+                    .priorities
+                    .iter()
+                    .filter_map(|l| Priority::from_level(*l).ok())
+                    .collect(),
+                ..Default::default()
+            },
+            response_seconds: Some(spec.response_minutes * 60),
+            resolution_seconds: Some(spec.resolution_minutes * 60),
+            calendar_id: spec.office_hours.then_some(office.id),
+            pause_on: sla::default_pause_on(),
+            warnings: sla::default_warnings(),
+            actions: SlaPolicy::default_actions(),
+            on_reopen: Default::default(),
+        };
+        policy
+            .validate()
+            .map_err(|e| anyhow::anyhow!("demo SLA policy {:?} is invalid: {e:?}", spec.name))?;
+        let (_, created) = insert_or_reuse(
+            store,
+            EntityKind::SlaPolicy,
+            rng.uuid(at),
+            spec.name,
+            &policy,
+            at,
+        )
+        .await?;
+        summary.sla_policies += created as usize;
+    }
+    Ok(SlaSettings::load(store).await?)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1686,17 +1856,158 @@ fn plan(org: &Org, now: Millis, matrix: &PriorityMatrix, rng: &mut Rng) -> Vec<P
 // Running the plans through the domain commands, and storing the results.
 // ---------------------------------------------------------------------------------------------
 
-struct Sim {
+struct Sim<'c> {
     inc: Incident,
     events: Vec<Event>,
+    sla: &'c SlaConfig<'c>,
+    /// Ids of the incident's SLA clocks and timers.
+    ids: Rng,
 }
 
-impl Sim {
+/// Warning thresholds when a clock's policy is gone (as the server has them).
+const DEFAULT_WARNINGS: [u8; 2] = [50, 75];
+
+fn warnings_of(cfg: &SlaConfig<'_>, clock: &SlaInstance) -> Vec<u8> {
+    cfg.policy(clock.policy_id)
+        .map(|p| p.warnings.clone())
+        .unwrap_or_else(|| DEFAULT_WARNINGS.to_vec())
+}
+
+/// What the SLA timer writes on the timeline when a clock reaches a threshold (the server's
+/// words, without the actions: the demo notifies nobody).
+fn threshold_text(clock: &SlaInstance, percent: u8, cal: &BusinessCalendar, now: Millis) -> String {
+    let target = sla::human_duration(clock.target_ms());
+    let kind = clock.kind.label();
+    if percent >= 100 {
+        format!(
+            "{kind} SLA breached: the {target} target ({} policy \"{}\") ran out at {}.",
+            clock.priority,
+            clock.policy_name,
+            crate::clock::rfc3339(clock.breached_at.unwrap_or(now))
+        )
+    } else {
+        let due = clock
+            .due_at(cal)
+            .map(|d| format!(", due {}", crate::clock::rfc3339(d)))
+            .unwrap_or_default();
+        format!(
+            "{kind} SLA warning: {percent}% of the {target} target used ({} policy \"{}\"){due}.",
+            clock.priority, clock.policy_name
+        )
+    }
+}
+
+impl Sim<'_> {
     fn record(&mut self, event: Option<Event>) {
         if let Some(e) = event {
             self.inc.version += 1;
             self.events.push(e);
         }
+    }
+
+    fn sla_event(&mut self, at: Millis, body: String) {
+        self.events.push(Event {
+            seq: 0,
+            incident_id: self.inc.id,
+            at,
+            actor: Actor::system(),
+            kind: EventKind::Sla,
+            visibility: Visibility::WorkNote,
+            changes: Vec::new(),
+            body: Some(body),
+        });
+    }
+
+    /// What a write from `before` (none: the opening) at `now` does to the clocks, as the
+    /// server's write does it: their notes join the write's events.
+    fn reconcile(&mut self, before: Option<&Incident>, now: Millis) {
+        let mut clocks = std::mem::take(&mut self.inc.sla);
+        let ids = &mut self.ids;
+        let notes = sla::reconcile(self.sla, before, &self.inc, &mut clocks, now, &mut || {
+            ids.uuid(now)
+        });
+        self.inc.sla = clocks;
+        let at = now.max(self.inc.last_event_at);
+        for n in &notes {
+            self.sla_event(at, n.text.clone());
+        }
+        if !notes.is_empty() {
+            self.inc.last_event_at = at;
+        }
+    }
+
+    /// Does what the SLA timers would have done by `until` (before it, or also at it with
+    /// `inclusive`): each clock's thresholds reached by then are recorded in `fired`, the breach
+    /// marks the clock breached, with a timeline line; one write per timer.
+    fn fire_until(&mut self, until: Millis, inclusive: bool) {
+        let cfg = self.sla;
+        loop {
+            // The earliest threshold due of any clock: the timer that fires next.
+            let mut next: Option<(Millis, usize, u8)> = None;
+            for (i, clock) in self.inc.sla.iter().enumerate() {
+                let cal = cfg.calendar(clock.calendar_id);
+                let Some((percent, t)) = clock.next_threshold(&warnings_of(cfg, clock), &cal)
+                else {
+                    continue;
+                };
+                let reached = if inclusive { t <= until } else { t < until };
+                if reached && next.is_none_or(|(first, ..)| t < first) {
+                    next = Some((t, i, percent));
+                }
+            }
+            let Some((t, i, percent)) = next else {
+                return;
+            };
+            // A timer due before the incident's last write (the clock was retargeted to a
+            // shorter target) fires at that write.
+            let at = t.max(self.inc.last_event_at);
+            let clock = &self.inc.sla[i];
+            let cal = cfg.calendar(clock.calendar_id);
+            let mut due = clock.due_thresholds(&warnings_of(cfg, clock), &cal, at);
+            if !due.contains(&percent) {
+                due.push(percent);
+                due.sort_unstable();
+            }
+            for p in due {
+                let clock = &mut self.inc.sla[i];
+                clock.fired.push(p);
+                if p >= 100 {
+                    clock.mark_breached(&cal, at);
+                }
+                let text = threshold_text(clock, p, &cal, at);
+                self.sla_event(at, text);
+            }
+            self.inc.version += 1;
+            self.inc.last_event_at = at;
+            self.inc.updated_at = self.inc.updated_at.max(at);
+        }
+    }
+
+    /// The timers of the clocks' next thresholds, as the server arms them; due no earlier than
+    /// `now`.
+    fn timers(&mut self, now: Millis) -> Vec<NewTimer> {
+        let cfg = self.sla;
+        let armed_at = self.inc.last_event_at;
+        let mut timers = Vec::new();
+        for clock in &self.inc.sla {
+            let cal = cfg.calendar(clock.calendar_id);
+            let Some((percent, at)) = clock.next_threshold(&warnings_of(cfg, clock), &cal) else {
+                continue;
+            };
+            let action = TimerAction::Sla {
+                clock_id: clock.id,
+                percent,
+            };
+            timers.push(NewTimer {
+                id: self.ids.uuid(armed_at),
+                incident_id: Some(self.inc.id),
+                kind: format!("{SLA}:{}", clock.id),
+                due_at: at.max(now),
+                payload: serde_json::to_value(&action).unwrap_or_default(),
+                created_at: armed_at,
+            });
+        }
+        timers
     }
 }
 
@@ -1706,13 +2017,24 @@ fn timestamp_text(ms: Millis) -> String {
         .unwrap_or_default()
 }
 
+/// An incident as simulated: its final state, its timeline and the SLA timers it leaves armed.
+struct Simulated {
+    inc: Incident,
+    events: Vec<Event>,
+    timers: Vec<NewTimer>,
+}
+
+/// Runs a plan through the domain commands, keeping its SLA clocks as the server would up to
+/// `now`.
 fn execute(
     plan: Plan,
     org: &Org,
     matrix: &PriorityMatrix,
+    sla: &SlaConfig<'_>,
+    now: Millis,
     built: &HashMap<Uuid, Incident>,
     numbers: &HashMap<Uuid, i64>,
-) -> anyhow::Result<(Incident, Vec<Event>)> {
+) -> anyhow::Result<Simulated> {
     let started = plan.created - plan.started_before;
     let mut fill = plan.fill;
     fill.0.push(("{time}", timestamp_text(started)));
@@ -1749,10 +2071,14 @@ fn execute(
     }
     .map_err(|e| anyhow::anyhow!("demo incident cannot be opened: {e}"))?;
     let title = inc.title.clone();
+    let id_bits = u64::from_le_bytes(plan.id.as_bytes()[8..].try_into().unwrap_or_default());
     let mut sim = Sim {
         inc,
         events: vec![created],
+        sla,
+        ids: Rng::new(SEED ^ 0x51a_c10c ^ id_bits),
     };
+    sim.reconcile(None, plan.created);
     let ctx_at = |now: Millis, actor: Actor| CommandContext {
         now,
         actor,
@@ -1760,6 +2086,8 @@ fn execute(
         resolution_codes: &org.resolution_codes,
     };
     for (at, step) in plan.steps {
+        sim.fire_until(at, false);
+        let before = sim.inc.clone();
         let what = format!("{step:?}");
         let result = match step {
             Step::Comment {
@@ -1813,14 +2141,25 @@ fn execute(
         };
         let event =
             result.map_err(|e| anyhow::anyhow!("demo step refused on {title:?}: {e} ({what})"))?;
+        let wrote = event.is_some();
         sim.record(event);
+        if wrote {
+            sim.reconcile(Some(&before), at.max(before.last_event_at));
+        }
     }
-    Ok((sim.inc, sim.events))
+    sim.fire_until(now, true);
+    let timers = sim.timers(now);
+    Ok(Simulated {
+        inc: sim.inc,
+        events: sim.events,
+        timers,
+    })
 }
 
 async fn run(
     store: &dyn Store,
     org: &Org,
+    sla: &SlaSettings,
     plans: Vec<Plan>,
     now: Millis,
     matrix: &PriorityMatrix,
@@ -1830,6 +2169,8 @@ async fn run(
     let mut numbers: HashMap<Uuid, i64> = HashMap::new();
     let mut pending: Vec<(Incident, Vec<Event>)> = Vec::new();
     let mut event_counts: HashMap<Uuid, usize> = HashMap::new();
+    let mut timers: Vec<NewTimer> = Vec::new();
+    let cfg = sla.config();
     for plan in plans {
         let needs = match (
             &plan.opening,
@@ -1846,7 +2187,12 @@ async fn run(
             flush(store, &mut pending, &mut numbers).await?;
         }
         debug_assert!(plan.steps.iter().all(|(t, _)| *t <= now));
-        let (inc, events) = execute(plan, org, matrix, &built, &numbers)?;
+        let Simulated {
+            inc,
+            events,
+            timers: armed,
+        } = execute(plan, org, matrix, &cfg, now, &built, &numbers)?;
+        timers.extend(armed);
         summary.events += events.len();
         summary.comments += events
             .iter()
@@ -1860,6 +2206,13 @@ async fn run(
         }
     }
     flush(store, &mut pending, &mut numbers).await?;
+    summary.sla_timers = timers.len();
+    if !timers.is_empty() {
+        store
+            .arm_timers(timers)
+            .await
+            .context("arming the demo's SLA timers")?;
+    }
 
     let incidents: Vec<&Incident> = built.values().collect();
     summary.incidents = incidents.len();
@@ -1889,6 +2242,14 @@ async fn run(
         .iter()
         .filter(|i| i.follow_up_of.is_some())
         .count();
+    for clock in incidents.iter().flat_map(|i| &i.sla) {
+        match clock.state {
+            SlaState::Met => summary.sla_met += 1,
+            SlaState::Breached => summary.sla_breached += 1,
+            SlaState::Running | SlaState::Paused => summary.sla_running += 1,
+            SlaState::Canceled => summary.sla_canceled += 1,
+        }
+    }
     summary.showcase = incidents
         .iter()
         .filter(|i| i.major && i.status == Status::Closed)
@@ -2053,6 +2414,12 @@ impl DemoStart {
             "  curl -s -H \"Authorization: Bearer $TOKEN\" {base_url}/api/v1/oncall   # who is on call ({} schedules, {} escalation policies)\n",
             summary.schedules, summary.policies
         ));
+        s.push_str(&format!(
+            "  curl -s -H \"Authorization: Bearer $TOKEN\" {base_url}/api/v1/incidents/{showcase}/sla   # its SLA clocks\n"
+        ));
+        s.push_str(&format!(
+            "  curl -s -H \"Authorization: Bearer $TOKEN\" '{base_url}/api/v1/sla/compliance?by=priority'   # SLA compliance, last 30 days\n"
+        ));
         s
     }
 }
@@ -2060,6 +2427,7 @@ impl DemoStart {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use mayday_core::sla::SlaKind;
 
     const NOW: Millis = 1_767_225_600_000; // 2026-01-01T00:00:00Z
 
@@ -2173,6 +2541,20 @@ mod tests {
         }
     }
 
+    #[test]
+    fn easter_falls_on_the_known_sundays() {
+        for (year, date) in [
+            (2019, "2019-04-21"),
+            (2024, "2024-03-31"),
+            (2025, "2025-04-20"),
+            (2026, "2026-04-05"),
+            (2027, "2027-03-28"),
+            (2038, "2038-04-25"),
+        ] {
+            assert_eq!(easter(year).unwrap().to_string(), date);
+        }
+    }
+
     #[tokio::test]
     async fn seeds_every_state_and_priority_and_refuses_a_second_time() {
         let (_dir, store) = fresh().await;
@@ -2209,6 +2591,70 @@ mod tests {
         assert!(summary.follow_ups >= 1, "{summary:?}");
         assert!(summary.showcase.is_some());
 
+        // The office calendar and a policy per priority; P3 and below on office hours.
+        assert_eq!(summary.calendars, 1, "{summary:?}");
+        assert_eq!(
+            summary.sla_policies,
+            catalog::SLA_POLICIES.len(),
+            "{summary:?}"
+        );
+        let office = store
+            .get_entity_by_name(EntityKind::BusinessCalendar, catalog::OFFICE_CALENDAR)
+            .await
+            .unwrap()
+            .unwrap();
+        let office: BusinessCalendar = decode_entity(&office).unwrap();
+        assert_eq!(office.time_zone, "Europe/Berlin");
+        assert_eq!(office.hours.len(), 5);
+        let holidays: Vec<String> = office
+            .holidays
+            .iter()
+            .map(|h| format!("{} {}", h.start, h.name))
+            .collect();
+        for day in [
+            "2025-10-03 German Unity Day",
+            "2025-12-25 Christmas Day",
+            "2025-12-26 Second Day of Christmas",
+            "2026-01-01 New Year's Day",
+            "2026-04-03 Good Friday",
+            "2026-04-06 Easter Monday",
+        ] {
+            assert!(holidays.iter().any(|h| h == day), "{day}: {holidays:?}");
+        }
+        let policies: Vec<SlaPolicy> = store
+            .list_entities(EntityKind::SlaPolicy)
+            .await
+            .unwrap()
+            .iter()
+            .map(|e| decode_entity(e).unwrap())
+            .collect();
+        assert_eq!(policies.len(), catalog::SLA_POLICIES.len());
+        for level in 1..=5 {
+            let p = Priority::from_level(level).unwrap();
+            let found: Vec<&SlaPolicy> = policies
+                .iter()
+                .filter(|x| x.conditions.priorities.contains(&p))
+                .collect();
+            assert_eq!(found.len(), 1, "{p}");
+            assert_eq!(found[0].calendar_id.is_some(), level >= 3, "{p}");
+            assert_eq!(found[0].warnings, [50, 75]);
+        }
+        assert_eq!(
+            policies
+                .iter()
+                .find(|p| p.name == "Moderate, office hours")
+                .unwrap()
+                .resolution_seconds,
+            Some(27 * 3600)
+        );
+        // Some clocks were met, some breached, and some still run.
+        assert!(summary.sla_met >= 100, "{summary:?}");
+        assert!(summary.sla_breached >= 5, "{summary:?}");
+        assert!(summary.sla_running >= 10, "{summary:?}");
+        assert!(summary.sla_canceled >= 10, "{summary:?}");
+        assert!(summary.sla_timers >= 10, "{summary:?}");
+        assert!(summary.to_string().contains(" met, "), "{summary}");
+
         // Every time lies inside the last 90 days, and timelines run forwards.
         let page = store
             .list_incidents(&IncidentQuery {
@@ -2218,18 +2664,86 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(page.items.len(), summary.incidents);
+        let settings = SlaSettings::load(store.as_ref()).await.unwrap();
+        let cfg = settings.config();
+        let mut armed = 0;
         for inc in &page.items {
             assert!(
                 inc.created_at >= NOW - SPAN && inc.last_event_at <= NOW,
                 "{inc:?}"
             );
             let events = store.timeline(inc.id, true).await.unwrap();
-            assert_eq!(events.len() as i64, inc.version, "{}", inc.title);
+            // One write per command; SLA notes ride along with it, and each warning or
+            // breach is a write of its own.
+            let commands = events.iter().filter(|e| e.kind != EventKind::Sla).count();
+            assert!(
+                commands as i64 <= inc.version && inc.version <= events.len() as i64,
+                "{}",
+                inc.title
+            );
             assert!(events.windows(2).all(|w| w[0].at <= w[1].at));
+            assert!(
+                events
+                    .iter()
+                    .filter(|e| e.kind == EventKind::Sla)
+                    .all(|e| e.actor.kind == ActorKind::System
+                        && e.visibility == Visibility::WorkNote
+                        && e.body.as_deref().is_some_and(|b| b.contains(" SLA "))),
+                "{}",
+                inc.title
+            );
             if inc.status == Status::Resolved && !inc.major {
                 assert!(inc.resolved_at.unwrap() > NOW - AUTO_CLOSE, "{inc:?}");
             }
+
+            // Its clocks: a response and a resolution clock from the start, stopped once the
+            // incident is resolved, closed or canceled, every threshold reached by now acted
+            // on, and a timer armed for the next one of each counting clock.
+            for kind in [SlaKind::Response, SlaKind::Resolution] {
+                assert!(inc.sla.iter().any(|c| c.kind == kind), "{}", inc.title);
+            }
+            if matches!(
+                inc.status,
+                Status::Resolved | Status::Closed | Status::Canceled
+            ) {
+                assert!(inc.sla.iter().all(|c| c.is_stopped()), "{inc:?}");
+            }
+            let timers = store.incident_timers(inc.id).await.unwrap();
+            for clock in &inc.sla {
+                let cal = cfg.calendar(clock.calendar_id);
+                let warnings = warnings_of(&cfg, clock);
+                assert!(
+                    clock.due_thresholds(&warnings, &cal, NOW).is_empty(),
+                    "{}: {clock:?}",
+                    inc.title
+                );
+                assert_eq!(
+                    clock.state == SlaState::Breached,
+                    clock.breached_at.is_some(),
+                    "{clock:?}"
+                );
+                let kind = format!("sla:{}", clock.id);
+                let timer = timers.iter().find(|t| t.kind == kind);
+                match clock.next_threshold(&warnings, &cal) {
+                    Some((percent, at)) => {
+                        let timer = timer.unwrap_or_else(|| panic!("no timer for {clock:?}"));
+                        assert!(at > NOW && timer.due_at == at, "{timer:?}");
+                        let action: TimerAction =
+                            serde_json::from_value(timer.payload.clone()).unwrap();
+                        assert_eq!(
+                            action,
+                            TimerAction::Sla {
+                                clock_id: clock.id,
+                                percent
+                            }
+                        );
+                        armed += 1;
+                    }
+                    None => assert!(timer.is_none(), "{timer:?}"),
+                }
+            }
         }
+        assert_eq!(armed, summary.sla_timers);
         // Numbers follow creation order.
         let mut by_number = page.items.clone();
         by_number.sort_by_key(|i| i.number);
@@ -2263,11 +2777,28 @@ mod tests {
                 })
                 .await
                 .unwrap();
-            let mut rows: Vec<(i64, String, Status, Priority, Millis)> = page
-                .items
-                .into_iter()
-                .map(|i| (i.number, i.title, i.status, i.priority, i.updated_at))
-                .collect();
+            let mut rows = Vec::new();
+            for i in page.items {
+                // The clocks (ids included) and the timers left armed.
+                let timers: Vec<(Uuid, String, Millis, serde_json::Value)> = store
+                    .incident_timers(i.id)
+                    .await
+                    .unwrap()
+                    .into_iter()
+                    .map(|t| (t.id, t.kind, t.due_at, t.payload))
+                    .collect();
+                let clocks = serde_json::to_string(&i.sla).unwrap();
+                rows.push((
+                    i.number,
+                    i.title,
+                    i.status,
+                    i.priority,
+                    i.updated_at,
+                    i.version,
+                    clocks,
+                    timers,
+                ));
+            }
             rows.sort_by_key(|r| r.0);
             runs.push(rows);
         }

@@ -470,15 +470,13 @@ fn deleted(out: &Out, kind: &str, name: &str) {
     }
 }
 
-/// `4 h`, `1 h 30 min`, `2 d 3 h`, `45 s`; a negative span gets a minus sign.
+/// `4 h`, `1 h 30 min`, `27 h`, `45 s`; a negative span gets a minus sign. Never in days: SLA
+/// time is business time, where a day is not 24 hours.
 fn span_text(seconds: i64) -> String {
     let sign = if seconds < 0 { "-" } else { "" };
     let s = seconds.unsigned_abs();
-    let (d, h, m, sec) = (s / 86_400, s % 86_400 / 3600, s % 3600 / 60, s % 60);
+    let (h, m, sec) = (s / 3600, s % 3600 / 60, s % 60);
     let mut parts = Vec::new();
-    if d > 0 {
-        parts.push(format!("{d} d"));
-    }
     if h > 0 {
         parts.push(format!("{h} h"));
     }
@@ -1087,7 +1085,7 @@ mod tests {
         }
         assert_eq!(span_text(14_400), "4 h");
         assert_eq!(span_text(5400), "1 h 30 min");
-        assert_eq!(span_text(93_600), "1 d 2 h");
+        assert_eq!(span_text(93_600), "26 h");
         assert_eq!(span_text(0), "0 s");
         assert_eq!(span_text(-900), "-15 min");
     }

@@ -72,13 +72,13 @@ impl SlaConfig<'_> {
     }
 }
 
-/// A duration in words with at most two units: "4 h", "30 min", "1 h 30 min", "45 s", "2 d".
+/// A duration in words with at most two units: "4 h", "30 min", "1 h 30 min", "45 s", "27 h".
+/// Never in days: SLA targets count business time, where a day is not 24 hours.
 pub fn human_duration(ms: i64) -> String {
     let sign = if ms < 0 { "-" } else { "" };
     let s = ms.unsigned_abs() / 1_000;
     let units = [
-        (s / 86_400, "d"),
-        (s % 86_400 / 3_600, "h"),
+        (s / 3_600, "h"),
         (s % 3_600 / 60, "min"),
         (s % 60, "s"),
     ];

@@ -344,6 +344,79 @@ pub const SERVICES: &[ServiceSpec] = &[
     },
 ];
 
+/// The business calendar the office-hours SLA policies count on: Monday to Friday,
+/// `OFFICE_HOURS` local time in `OFFICE_ZONE`, closed on the German national holidays.
+pub const OFFICE_CALENDAR: &str = "Office hours (Berlin)";
+pub const OFFICE_ZONE: &str = "Europe/Berlin";
+/// Opening and closing hour.
+pub const OFFICE_HOURS: (i8, i8) = (9, 18);
+
+/// When a holiday falls.
+#[derive(Debug, Clone, Copy)]
+pub enum HolidayDate {
+    /// The same month and day every year.
+    Fixed(i8, i8),
+    /// Days after Easter Sunday (negative: before).
+    Easter(i16),
+}
+
+/// The national public holidays of Germany (the states add their own).
+pub const HOLIDAYS: &[(&str, HolidayDate)] = &[
+    ("New Year's Day", HolidayDate::Fixed(1, 1)),
+    ("Good Friday", HolidayDate::Easter(-2)),
+    ("Easter Monday", HolidayDate::Easter(1)),
+    ("Labour Day", HolidayDate::Fixed(5, 1)),
+    ("Ascension Day", HolidayDate::Easter(39)),
+    ("Whit Monday", HolidayDate::Easter(50)),
+    ("German Unity Day", HolidayDate::Fixed(10, 3)),
+    ("Christmas Day", HolidayDate::Fixed(12, 25)),
+    ("Second Day of Christmas", HolidayDate::Fixed(12, 26)),
+];
+
+/// An SLA policy per group of priorities: the critical ones around the clock, the others in
+/// office hours. Warnings at 50% and 75% and the default actions.
+pub struct SlaSpec {
+    pub name: &'static str,
+    /// Priority levels (1 = P1) it covers.
+    pub priorities: &'static [i64],
+    pub response_minutes: i64,
+    /// In business time when `office_hours`: 27 h are three 9-hour office days.
+    pub resolution_minutes: i64,
+    /// Counted on [`OFFICE_CALENDAR`]; otherwise 24×7.
+    pub office_hours: bool,
+}
+
+pub const SLA_POLICIES: &[SlaSpec] = &[
+    SlaSpec {
+        name: "Critical, 24×7",
+        priorities: &[1],
+        response_minutes: 15,
+        resolution_minutes: 4 * 60,
+        office_hours: false,
+    },
+    SlaSpec {
+        name: "High, 24×7",
+        priorities: &[2],
+        response_minutes: 30,
+        resolution_minutes: 8 * 60,
+        office_hours: false,
+    },
+    SlaSpec {
+        name: "Moderate, office hours",
+        priorities: &[3],
+        response_minutes: 4 * 60,
+        resolution_minutes: 27 * 60,
+        office_hours: true,
+    },
+    SlaSpec {
+        name: "Low, office hours",
+        priorities: &[4, 5],
+        response_minutes: 9 * 60,
+        resolution_minutes: 90 * 60,
+        office_hours: true,
+    },
+];
+
 /// How an incident of a scenario usually reaches us.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Channel {
