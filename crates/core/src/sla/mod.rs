@@ -77,11 +77,7 @@ impl SlaConfig<'_> {
 pub fn human_duration(ms: i64) -> String {
     let sign = if ms < 0 { "-" } else { "" };
     let s = ms.unsigned_abs() / 1_000;
-    let units = [
-        (s / 3_600, "h"),
-        (s % 3_600 / 60, "min"),
-        (s % 60, "s"),
-    ];
+    let units = [(s / 3_600, "h"), (s % 3_600 / 60, "min"), (s % 60, "s")];
     let Some(first) = units.iter().position(|(n, _)| *n > 0) else {
         return "0 s".to_owned();
     };
