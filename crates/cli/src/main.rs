@@ -107,12 +107,16 @@ enum AdminCommand {
         #[arg(long)]
         expires_in_days: Option<u32>,
     },
-    /// Set a user's password, read from standard input.
+    /// Set a user's password, read from standard input: `mayday admin set-password amy`.
     SetPassword {
         #[command(flatten)]
         db: DbArgs,
+        /// The user (username or id).
+        #[arg(required_unless_present = "username", conflicts_with = "username")]
+        user: Option<String>,
+        /// The user, as a flag (the same as the positional argument).
         #[arg(long)]
-        username: String,
+        username: Option<String>,
     },
 }
 
@@ -327,7 +331,8 @@ async fn admin(cmd: AdminCommand) -> anyhow::Result<()> {
                     .map_err(|e| anyhow::anyhow!("{}", describe(e)))?;
             println!("{secret}");
         }
-        AdminCommand::SetPassword { db, username } => {
+        AdminCommand::SetPassword { db, user, username } => {
+            let username = user.or(username).unwrap_or_default();
             let mut password = String::new();
             std::io::stdin()
                 .read_to_string(&mut password)

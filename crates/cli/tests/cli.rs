@@ -283,7 +283,7 @@ async fn admin_commands(db: Database) {
     assert!(!ok && err.contains("at least 12"), "{err}");
     let (ok, _, err) = admin(
         &db,
-        &["set-password", "--username", "oncall.amy"],
+        &["set-password", "oncall.amy"],
         Some("a long enough passphrase\n"),
     );
     assert!(ok, "{err}");

@@ -13,6 +13,7 @@ pub mod paging;
 pub mod services;
 pub mod setup;
 pub mod sla;
+pub mod web;
 
 use std::sync::Arc;
 
@@ -54,6 +55,8 @@ pub struct AppState {
     pub rate_limiter: Arc<api::rate_limit::RateLimiter>,
     pub intake: Arc<intake::Intake>,
     pub paging: Arc<paging::Paging>,
+    /// Failed web sign-ins, for slowing down password guessing.
+    pub web: Arc<web::LoginThrottle>,
 }
 
 impl AppState {
@@ -91,6 +94,7 @@ impl AppState {
             rate_limiter: Arc::default(),
             intake,
             paging,
+            web: Arc::default(),
         })
     }
 

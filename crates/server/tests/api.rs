@@ -38,3 +38,7 @@ mod sla;
 mod sla_config;
 #[path = "api/store_paging.rs"]
 mod store_paging;
+#[path = "api/store_sessions.rs"]
+mod store_sessions;
+#[path = "api/web.rs"]
+mod web;

@@ -8,6 +8,8 @@ mod dialect;
 mod intake_sql;
 #[path = "../../store/sql/paging.rs"]
 mod paging_sql;
+#[path = "../../store/sql/sessions.rs"]
+mod sessions_sql;
 
 use std::time::Duration;
 
@@ -41,6 +43,13 @@ fn migrator() -> Migrator {
             "paging".into(),
             MigrationType::Simple,
             include_str!("../migrations/0003_paging.sql").into_sql_str(),
+            false,
+        ),
+        Migration::new(
+            4,
+            "sessions".into(),
+            MigrationType::Simple,
+            include_str!("../migrations/0004_sessions.sql").into_sql_str(),
             false,
         ),
     ])

@@ -1148,6 +1148,39 @@ impl Store for SqlStore {
     async fn calendar_token_user(&self, token_hash: &str) -> StoreResult<Option<Uuid>> {
         paging_sql::calendar_token_user(self, token_hash).await
     }
+
+    async fn create_session(&self, session: &mayday_store::Session) -> StoreResult<()> {
+        super::sessions_sql::create_session(self, session).await
+    }
+
+    async fn get_session(
+        &self,
+        id_hash: &str,
+        now: Millis,
+    ) -> StoreResult<Option<mayday_store::Session>> {
+        super::sessions_sql::get_session(self, id_hash, now).await
+    }
+
+    async fn touch_session(
+        &self,
+        id_hash: &str,
+        now: Millis,
+        expires_at: Millis,
+    ) -> StoreResult<bool> {
+        super::sessions_sql::touch_session(self, id_hash, now, expires_at).await
+    }
+
+    async fn delete_session(&self, id_hash: &str) -> StoreResult<bool> {
+        super::sessions_sql::delete_session(self, id_hash).await
+    }
+
+    async fn delete_user_sessions(&self, user_id: Uuid) -> StoreResult<u64> {
+        super::sessions_sql::delete_user_sessions(self, user_id).await
+    }
+
+    async fn purge_sessions(&self, before: Millis) -> StoreResult<u64> {
+        super::sessions_sql::purge_sessions(self, before).await
+    }
 }
 
 /// Each term's tokens: one for a word, several for a phrase.

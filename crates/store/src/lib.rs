@@ -6,6 +6,7 @@ mod entity;
 mod intake;
 mod paging;
 mod query;
+mod session;
 
 pub use entity::{
     ContactMethod, EntityKind, Named, NotificationRule, Policy, Schedule, Service, Team, Template,
@@ -19,6 +20,7 @@ pub use paging::{
     OutboxMessage, StoredMessage, Timer, TimerDone,
 };
 pub use query::{Cursor, IncidentPage, IncidentQuery, SearchScope, SortField};
+pub use session::Session;
 
 use async_trait::async_trait;
 use mayday_core::Incident;
@@ -310,4 +312,24 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<()>;
     /// The user whose calendar-feed token has this hash.
     async fn calendar_token_user(&self, token_hash: &str) -> StoreResult<Option<Uuid>>;
+
+    // --- web console sessions ---
+    /// Stores a new session (`Duplicate` if its hash exists).
+    async fn create_session(&self, session: &Session) -> StoreResult<()>;
+    /// The session with this hash if it has not expired at `now`.
+    async fn get_session(&self, id_hash: &str, now: Millis) -> StoreResult<Option<Session>>;
+    /// Records a use: `last_seen_at = now`, `expires_at` moved to `expires_at`; `false` when the
+    /// session is gone or expired.
+    async fn touch_session(
+        &self,
+        id_hash: &str,
+        now: Millis,
+        expires_at: Millis,
+    ) -> StoreResult<bool>;
+    /// Signs a session out; `false` when it was not there.
+    async fn delete_session(&self, id_hash: &str) -> StoreResult<bool>;
+    /// Signs a user out everywhere (after a password change); how many sessions ended.
+    async fn delete_user_sessions(&self, user_id: Uuid) -> StoreResult<u64>;
+    /// Forgets sessions that expired before `before`; how many.
+    async fn purge_sessions(&self, before: Millis) -> StoreResult<u64>;
 }

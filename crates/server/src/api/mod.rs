@@ -54,6 +54,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/openapi.json", get(openapi::document))
         .merge(oncall::public_routes())
         .merge(paging::public_routes())
+        .merge(crate::web::routes())
         .merge(protected)
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
